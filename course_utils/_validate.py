@@ -1,0 +1,43 @@
+"""Argument checks shared by the public functions: each names the argument, its value and what is allowed."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Sequence, Union
+
+IntPair = Union[int, Sequence[int]]
+
+
+def positive_int(name: str, value: object) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name}={value} must be a positive integer (>= 1)")
+    return int(value)
+
+
+def non_negative_int(name: str, value: object) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name}={value} must be a non-negative integer (>= 0)")
+    return int(value)
+
+
+def pair(name: str, value: object, *, allow_zero: bool = False) -> tuple[int, int]:
+    """Normalise an int or a 2-sequence of ints (PyTorch style) to ``(h, w)``."""
+    check = non_negative_int if allow_zero else positive_int
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"{name}={value!r} must be an int or a pair (h, w) of ints")
+        return check(f"{name}[0]", value[0]), check(f"{name}[1]", value[1])
+    v = check(name, value)
+    return v, v
+
+
+def divisible(channels_name: str, channels: int, groups: int) -> None:
+    """Raise unless ``groups`` divides ``channels`` (the grouped-conv divisibility rule)."""
+    if channels % groups:
+        raise ValueError(f"groups={groups} must divide {channels_name}={channels}")

@@ -1,0 +1,75 @@
+"""Reading, executing and normalising the course's notebooks (nbformat + nbclient, no hand-written runner).
+
+Every stored notebook is kept in one canonical form so diffs stay readable and JupyterLab opens it with a
+ready kernel: ``python3`` kernelspec, no execution timestamps, no widget state, nbformat 4.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+__all__ = ["KERNELSPEC", "read", "normalize", "write", "execute"]
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+_KEEP_CELL_METADATA = ("tags", "nbgrader", "jupyter", "editable", "deletable")
+
+
+def read(path: str | Path) -> nbformat.NotebookNode:
+    """Read and validate a notebook; raise ``ValueError`` naming the file if it is not a valid notebook."""
+    path = Path(path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # nbformat raises several unrelated types for broken JSON/schema
+        raise ValueError(f"{path} is not a valid Jupyter notebook: {err}") from err
+    return nb
+
+
+def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Canonical metadata: python3 kernelspec, no timestamps/widget state, cell ids kept stable."""
+    language_info = nb.metadata.get("language_info", {})
+    nb.metadata = nbformat.NotebookNode(
+        kernelspec=dict(KERNELSPEC),
+        language_info={"name": "python", "pygments_lexer": "ipython3", **{k: v for k, v in language_info.items() if k in ("codemirror_mode", "file_extension", "mimetype", "nbconvert_exporter")}},
+    )
+    for i, cell in enumerate(nb.cells):
+        cell.metadata = nbformat.NotebookNode({k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_METADATA})
+        cell.id = cell.get("id") or f"cell-{i:03d}"
+    return nb
+
+
+def write(nb: nbformat.NotebookNode, path: str | Path) -> None:
+    """Write ``nb`` in canonical form (normalised, validated, trailing newline)."""
+    nb = normalize(nb)
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+
+
+def execute(
+    path: str | Path,
+    *,
+    timeout: int = 600,
+    allow_errors: bool = False,
+    save: bool = True,
+) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom in a fresh ``python3`` kernel, in the notebook's own folder.
+
+    With ``save=True`` the executed notebook is written back in canonical form (what lessons store).
+    """
+    path = Path(path)
+    nb = read(path)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    client.execute()
+    if save:
+        write(nb, path)
+    return nb
