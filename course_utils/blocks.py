@@ -1,0 +1,321 @@
+"""The building blocks of the course, as small ``nn.Module``s you can read in one sitting.
+
+Every block is built from 1×1 convolutions plus a few ordinary layers:
+
+* ``NiNBlock``           k×k conv followed by two 1×1 convs ("MLP conv", Lin et al. 2013)
+* ``InceptionModule``    four parallel branches, 1×1 "reduce" convs before the 3×3 and 5×5 (Szegedy et al. 2014)
+* ``BasicBlock``         two 3×3 convs plus a shortcut (He et al. 2015, ResNet-18/34)
+* ``Bottleneck``         1×1 reduce, 3×3, 1×1 expand plus a shortcut (He et al. 2015, ResNet-50/101/152)
+* ``DepthwiseSeparable`` depthwise k×k then pointwise 1×1 (Howard et al. 2017, MobileNet v1)
+* ``channel_shuffle``    the permutation that lets grouped 1×1 convs mix groups (Zhang et al. 2017, ShuffleNet)
+* ``FPN``                lateral 1×1 convs and a top-down pathway (Lin et al. 2017, Feature Pyramid Networks)
+
+Shapes use ``(N, C, H, W)``: batch, channels, height, width.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._validate import divisible, non_negative_int, positive_int
+
+__all__ = [
+    "NiNBlock",
+    "InceptionModule",
+    "BasicBlock",
+    "Bottleneck",
+    "DepthwiseSeparable",
+    "channel_shuffle",
+    "ChannelShuffle",
+    "FPN",
+]
+
+
+def _check_nchw(name: str, x: object) -> torch.Tensor:
+    """Raise unless ``x`` is a 4-d tensor ``(N, C, H, W)``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must have shape (N, C, H, W), got ndim={x.ndim} shape {tuple(x.shape)}")
+    return x
+
+
+def _conv_relu(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0) -> list[nn.Module]:
+    """``[Conv2d, ReLU]``: the unit of the pre-BatchNorm networks (NiN, GoogLeNet)."""
+    return [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Network in Network
+# ---------------------------------------------------------------------------------------------
+class NiNBlock(nn.Sequential):
+    """k×k conv + ReLU, then two 1×1 convs + ReLU: a tiny MLP applied at every pixel (Lin et al. 2013).
+
+    x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out),
+    H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (the 1×1 convs keep the size).
+    Submodules: ``conv``, ``relu``, ``mlp1``, ``relu1``, ``mlp2``, ``relu2``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0):
+        in_channels = positive_int("in_channels", in_channels)
+        out_channels = positive_int("out_channels", out_channels)
+        kernel_size = positive_int("kernel_size", kernel_size)
+        stride = positive_int("stride", stride)
+        padding = non_negative_int("padding", padding)
+        conv, relu = _conv_relu(in_channels, out_channels, kernel_size, stride, padding)
+        mlp1, relu1 = _conv_relu(out_channels, out_channels, 1)
+        mlp2, relu2 = _conv_relu(out_channels, out_channels, 1)
+        super().__init__(OrderedDict(conv=conv, relu=relu, mlp1=mlp1, relu1=relu1, mlp2=mlp2, relu2=relu2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Inception
+# ---------------------------------------------------------------------------------------------
+class InceptionModule(nn.Module):
+    """GoogLeNet's Inception module with dimension reductions (Szegedy et al. 2014, Figure 2b).
+
+    Four branches run on the same input and are concatenated along channels:
+
+    * ``branch1x1``:   1×1 conv -> ``ch1x1``
+    * ``branch3x3``:   1×1 conv -> ``ch3x3_reduce``, 3×3 conv (padding 1) -> ``ch3x3``
+    * ``branch5x5``:   1×1 conv -> ``ch5x5_reduce``, 5×5 conv (padding 2) -> ``ch5x5``
+    * ``branch_pool``: 3×3 max-pool (stride 1, padding 1), 1×1 conv -> ``pool_proj``
+
+    Every conv is followed by a ReLU (no BatchNorm, as in the paper). The 1×1 "reduce" convs are what
+    make the module affordable: they shrink the channels before the expensive 3×3 and 5×5 convs.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, H, W), out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj.
+    """
+
+    def __init__(
+        self, in_channels: int, ch1x1: int, ch3x3_reduce: int, ch3x3: int, ch5x5_reduce: int, ch5x5: int, pool_proj: int
+    ):
+        super().__init__()
+        args = dict(in_channels=in_channels, ch1x1=ch1x1, ch3x3_reduce=ch3x3_reduce, ch3x3=ch3x3,
+                    ch5x5_reduce=ch5x5_reduce, ch5x5=ch5x5, pool_proj=pool_proj)
+        for name, value in args.items():
+            positive_int(name, value)
+        self.in_channels = in_channels
+        self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
+        self.branch1x1 = nn.Sequential(*_conv_relu(in_channels, ch1x1, 1))
+        self.branch3x3 = nn.Sequential(*_conv_relu(in_channels, ch3x3_reduce, 1), *_conv_relu(ch3x3_reduce, ch3x3, 3, padding=1))
+        self.branch5x5 = nn.Sequential(*_conv_relu(in_channels, ch5x5_reduce, 1), *_conv_relu(ch5x5_reduce, ch5x5, 5, padding=2))
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *_conv_relu(in_channels, pool_proj, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = (self.branch1x1, self.branch3x3, self.branch5x5, self.branch_pool)
+        return torch.cat([branch(x) for branch in branches], dim=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Residual blocks
+# ---------------------------------------------------------------------------------------------
+def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
+    """Identity when the shapes already match, else a 1×1 projection + BN (option B of the ResNet paper)."""
+    if stride == 1 and in_channels == out_channels:
+        return nn.Identity()
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+    )
+
+
+class BasicBlock(nn.Module):
+    """Two 3×3 conv + BN layers and a shortcut: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
+
+    The block of ResNet-18/34 (He et al. 2015, Figure 5 left). ``conv1`` carries the stride.
+    ``shortcut`` is ``nn.Identity()`` when stride == 1 and in_channels == out_channels, otherwise a
+    1×1 conv (stride ``stride``) + BN projection.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__()
+        in_channels = positive_int("in_channels", in_channels)
+        out_channels = positive_int("out_channels", out_channels)
+        stride = positive_int("stride", stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = _shortcut(in_channels, out_channels, stride)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + self.shortcut(x))
+
+
+class Bottleneck(nn.Module):
+    """1×1 reduce, 3×3, 1×1 expand (each + BN) and a shortcut (He et al. 2015, Figure 5 right).
+
+    ``conv1``: in_channels -> mid_channels (1×1), ``conv2``: mid_channels -> mid_channels (3×3, padding 1),
+    ``conv3``: mid_channels -> out_channels (1×1). In ResNet-50/101/152, out_channels = 4 * mid_channels.
+
+    ``stride_on`` says which conv downsamples when stride > 1:
+
+    * ``"1x1"``: the first 1×1 conv, as in the ResNet paper (v1). Cheaper: the 3×3 runs on the small map,
+      but the strided 1×1 simply skips 3 of every 4 input pixels.
+    * ``"3x3"``: the 3×3 conv, as in torchvision ("ResNet v1.5"): about 0.25 G more MACs for ResNet-50 and
+      slightly more accurate, since every input pixel is seen before downsampling.
+
+    ``shortcut`` is ``nn.Identity()`` when stride == 1 and in_channels == out_channels, otherwise a
+    1×1 conv (stride ``stride``) + BN projection.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1, stride_on: str = "1x1"):
+        super().__init__()
+        in_channels = positive_int("in_channels", in_channels)
+        mid_channels = positive_int("mid_channels", mid_channels)
+        out_channels = positive_int("out_channels", out_channels)
+        stride = positive_int("stride", stride)
+        if stride_on not in ("1x1", "3x3"):
+            raise ValueError(f"stride_on={stride_on!r} must be '1x1' (ResNet paper, v1) or '3x3' (torchvision, v1.5)")
+        stride1, stride2 = (stride, 1) if stride_on == "1x1" else (1, stride)
+        self.conv1 = nn.Conv2d(in_channels, mid_channels, 1, stride=stride1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid_channels)
+        self.conv2 = nn.Conv2d(mid_channels, mid_channels, 3, stride=stride2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid_channels)
+        self.conv3 = nn.Conv2d(mid_channels, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.shortcut = _shortcut(in_channels, out_channels, stride)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + self.shortcut(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Depthwise separable convolution
+# ---------------------------------------------------------------------------------------------
+class DepthwiseSeparable(nn.Sequential):
+    """MobileNet v1's layer pair (Howard et al. 2017, Figure 3 right).
+
+    ``depthwise``: k×k conv with groups=in_channels (one filter per channel, padding k//2, carries the
+    stride), BN, ReLU; then ``pointwise``: 1×1 conv in_channels -> out_channels, BN, ReLU. Both convs
+    have bias=False because BN follows them.
+
+    Cost per output pixel: in_channels*k*k (depthwise) + in_channels*out_channels (pointwise) MACs,
+    against in_channels*k*k*out_channels for a full k×k conv.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out), H_out = floor((H - 1) / stride) + 1
+    for odd kernel_size.
+    Submodules: ``depthwise``, ``bn1``, ``relu1``, ``pointwise``, ``bn2``, ``relu2``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1):
+        in_channels = positive_int("in_channels", in_channels)
+        out_channels = positive_int("out_channels", out_channels)
+        kernel_size = positive_int("kernel_size", kernel_size)
+        stride = positive_int("stride", stride)
+        super().__init__(OrderedDict(
+            depthwise=nn.Conv2d(in_channels, in_channels, kernel_size, stride, kernel_size // 2,
+                                groups=in_channels, bias=False),
+            bn1=nn.BatchNorm2d(in_channels),
+            relu1=nn.ReLU(),
+            pointwise=nn.Conv2d(in_channels, out_channels, 1, bias=False),
+            bn2=nn.BatchNorm2d(out_channels),
+            relu2=nn.ReLU(),
+        ))
+
+
+# ---------------------------------------------------------------------------------------------
+# Channel shuffle
+# ---------------------------------------------------------------------------------------------
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Interleave the channels of ``groups`` groups (ShuffleNet, Zhang et al. 2017, Figure 1).
+
+    View the C channels as a (groups, C // groups) grid, transpose it, flatten it back: output channel
+    ``j * groups + g`` is input channel ``g * (C // groups) + j``. With C = 6 and groups = 2 the order
+    ``[0 1 2 | 3 4 5]`` becomes ``[0 3 1 4 2 5]``, so each group of a following grouped conv sees
+    channels from every group. ``channel_shuffle(channel_shuffle(x, g), C // g)`` gives back ``x``.
+
+    x: (N, C, H, W) -> (N, C, H, W); groups must divide C.
+    """
+    _check_nchw("x", x)
+    groups = positive_int("groups", groups)
+    n, c, h, w = x.shape
+    divisible("channels C", c, groups)
+    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class ChannelShuffle(nn.Module):
+    """``channel_shuffle(x, groups)`` as a layer. x: (N, C, H, W) -> (N, C, H, W)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = positive_int("groups", groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return channel_shuffle(x, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature Pyramid Network
+# ---------------------------------------------------------------------------------------------
+class FPN(nn.Module):
+    """Feature Pyramid Network head (Lin et al. 2017, Figure 3).
+
+    Inputs are backbone maps C_i, finest first (e.g. ResNet's C2..C5 with 256, 512, 1024, 2048 channels).
+
+    1. ``lateral[i]``: a 1×1 conv brings C_i to ``out_channels`` (the 1×1 conv as a channel adapter).
+    2. Top-down: starting from the coarsest, each merged map is upsampled (nearest neighbour) to the
+       next finer map's size and added to that level's lateral.
+    3. ``smooth[i]``: a 3×3 conv (padding 1) on each merged map gives P_i.
+    4. With ``extra_p6=True``, P6 = max-pool (kernel 1, stride 2) of the coarsest P, as in the paper.
+
+    forward(features): list of (N, in_channels_list[i], H_i, W_i), fine -> coarse
+                       -> list of (N, out_channels, H_i, W_i) (plus P6 of size ceil(H_last / 2)).
+    """
+
+    def __init__(self, in_channels_list: Sequence[int], out_channels: int = 256, extra_p6: bool = False):
+        super().__init__()
+        if not isinstance(in_channels_list, (list, tuple)) or not in_channels_list:
+            raise TypeError(f"in_channels_list must be a non-empty list of ints, got {in_channels_list!r}")
+        self.in_channels_list = [positive_int(f"in_channels_list[{i}]", c) for i, c in enumerate(in_channels_list)]
+        self.out_channels = positive_int("out_channels", out_channels)
+        self.lateral = nn.ModuleList(nn.Conv2d(c, out_channels, 1) for c in self.in_channels_list)
+        self.smooth = nn.ModuleList(nn.Conv2d(out_channels, out_channels, 3, padding=1) for _ in self.in_channels_list)
+        self.p6 = nn.MaxPool2d(kernel_size=1, stride=2) if extra_p6 else None
+
+    def _check(self, features: Sequence[torch.Tensor]) -> None:
+        expected = len(self.in_channels_list)
+        if not isinstance(features, (list, tuple)):
+            raise TypeError(f"FPN expects a list of {expected} feature maps, got {type(features).__name__}")
+        if len(features) != expected:
+            raise ValueError(
+                f"FPN expects {expected} feature maps (one per entry of in_channels_list={self.in_channels_list}), "
+                f"got {len(features)}"
+            )
+        for i, (x, c) in enumerate(zip(features, self.in_channels_list)):
+            _check_nchw(f"features[{i}]", x)
+            if x.shape[1] != c:
+                raise ValueError(f"features[{i}] has {x.shape[1]} channels, but in_channels_list[{i}]={c}")
+
+    def forward(self, features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        self._check(features)
+        laterals = [conv(x) for conv, x in zip(self.lateral, features)]
+        merged = [laterals[-1]]
+        for lateral in reversed(laterals[:-1]):
+            top_down = F.interpolate(merged[0], size=lateral.shape[-2:], mode="nearest")
+            merged.insert(0, lateral + top_down)
+        outputs = [smooth(m) for smooth, m in zip(self.smooth, merged)]
+        if self.p6 is not None:
+            outputs.append(self.p6(outputs[-1]))
+        return outputs
