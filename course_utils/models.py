@@ -123,7 +123,10 @@ def fc_to_conv(vgg: VGG) -> nn.Sequential:
 
 def _linear_as_conv(fc: nn.Linear, in_channels: int, kernel_size: int) -> nn.Conv2d:
     """A Conv2d(in_channels, fc.out_features, kernel_size) holding a copy of ``fc``'s weights and bias."""
-    conv = nn.Conv2d(in_channels, fc.out_features, kernel_size, device=fc.weight.device, dtype=fc.weight.dtype)
+    # Built on the meta device and then given uninitialised storage: a random init of fc6's 102 M weights
+    # would cost a second and be overwritten at once.
+    conv = nn.Conv2d(in_channels, fc.out_features, kernel_size, device="meta", dtype=fc.weight.dtype)
+    conv = conv.to_empty(device=fc.weight.device)
     with torch.no_grad():
         conv.weight.copy_(fc.weight.reshape(conv.weight.shape))  # (out, C*K*K) -> (out, C, K, K)
         conv.bias.copy_(fc.bias)
