@@ -81,3 +81,23 @@ def test_subspace_angles_plot_grouped_bars():
 def test_bad_inputs_are_named(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_channel_heatmap_draws_the_matrix_and_group_lines():
+    block_diagonal = torch.block_diag(*[torch.ones(4, 4)] * 3)
+    ax = viz.channel_heatmap(block_diagonal, groups=3, title="groups=3")
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (12, 12) and np.array_equal(np.asarray(image), block_diagonal.numpy())
+    assert len(ax.lines) == 2 * (3 - 1)  # one horizontal and one vertical line between neighbouring groups
+    assert ax.get_title() == "groups=3"
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "matrix,groups,match",
+    [(np.ones((12, 12)), 5, "groups=5 must divide"), (np.ones(12), None, "shape \\(rows, cols\\)"),
+     (np.full((2, 2), np.nan), None, "finite"), (np.ones((4, 4)), 0, "positive int")],
+)
+def test_channel_heatmap_rejects_bad_input(matrix, groups, match):
+    with pytest.raises(ValueError, match=match):
+        viz.channel_heatmap(matrix, groups=groups)
