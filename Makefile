@@ -30,8 +30,27 @@ lab: setup
 test: setup
 	$(PY) -m pytest -n $(JOBS) $(NBVAL) tests notebooks solutions
 
+# A static HTML site of every lesson, exercise and solution with stored outputs (open site/index.html).
+site: setup
+	$(PY) -m course_utils.site --out site
+
+# End to end: JupyterLab from .venv, driven in Debian's headless Chromium through Playwright (~1 minute).
+# Installs Chromium (root only; the emoji font shows the checks' ✅ in screenshots) and Playwright when missing;
+# the tests skip, saying why, where it cannot.
+test-browser: setup
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-noto-color-emoji) \
+	      || echo "test-browser: could not install Chromium; the browser tests will skip"; \
+	  else echo "test-browser: no /usr/bin/chromium and not root to apt-get it; the browser tests will skip"; fi; \
+	fi
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet -e ".[browser]" \
+	  || echo "test-browser: could not install Playwright; the browser tests will skip"
+	$(PY) -m pytest -m browser -p no:cacheprovider -rs tests/browser
+
+# Speed goals live here, not in timed tests. On a busy machine pass BENCH_ARGS="--threads 1".
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 exercises: setup
 	$(PY) -m course_utils build-exercises

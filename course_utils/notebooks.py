@@ -11,9 +11,19 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-__all__ = ["KERNELSPEC", "read", "normalize", "write", "execute"]
+__all__ = ["KERNELSPEC", "LANGUAGE_INFO", "read", "normalize", "write", "execute"]
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# Fixed, not copied from the kernel: executed and unexecuted notebooks then carry identical metadata
+# (so build-exercises writes the same bytes whether or not the solutions were run first).
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
 _KEEP_CELL_METADATA = ("tags", "nbgrader", "jupyter", "editable", "deletable")
 
 
@@ -29,12 +39,8 @@ def read(path: str | Path) -> nbformat.NotebookNode:
 
 
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Canonical metadata: python3 kernelspec, no timestamps/widget state, cell ids kept stable."""
-    language_info = nb.metadata.get("language_info", {})
-    nb.metadata = nbformat.NotebookNode(
-        kernelspec=dict(KERNELSPEC),
-        language_info={"name": "python", "pygments_lexer": "ipython3", **{k: v for k, v in language_info.items() if k in ("codemirror_mode", "file_extension", "mimetype", "nbconvert_exporter")}},
-    )
+    """Canonical metadata: python3 kernelspec, fixed language_info, no timestamps/widget state, stable cell ids."""
+    nb.metadata = nbformat.NotebookNode(kernelspec=dict(KERNELSPEC), language_info=dict(LANGUAGE_INFO))
     for i, cell in enumerate(nb.cells):
         cell.metadata = nbformat.NotebookNode({k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_METADATA})
         cell.id = cell.get("id") or f"cell-{i:03d}"
