@@ -1,0 +1,663 @@
+"""The exercise-check framework: one ``Exercise`` per task, visible and hidden cases, one printed verdict.
+
+How a check works
+-----------------
+An :class:`Exercise` names the object the learner writes (``target``, e.g. ``"InceptionModule"``), its
+visible cases (fixed, shown with their data when they fail) and a generator of hidden cases (drawn from a
+seed, named in feedback only by what they test). Running a case has two halves that never share state:
+
+1. **apply** — the learner's object is applied to the case's inputs by the exercise's *adapter*, a small
+   piece of self-contained source text (:data:`CALL_FUNCTION`, :data:`BUILD_MODULE` or an exercise's own).
+   Inputs and results cross a safe boundary (:func:`encode` / :func:`decode`: tensors, arrays, numbers,
+   strings, tuples, lists, dicts only). In a notebook this happens in-process; when grading it happens in the
+   submission's kernel and the values come back through ``torch.save`` / ``torch.load(weights_only=True)``.
+2. **judge** — the exercise compares the returned values with its own reference computation and, on a
+   mismatch, recognises the common mistakes (bias forgotten, weights transposed, ...) to give a specific hint.
+
+``evaluate(exercise, obj)`` runs both halves in-process and returns a :class:`Verdict`; the per-exercise
+checkers in :mod:`course_utils.checks` print ``verdict.text``. The grader (:mod:`course_utils.grading`)
+reuses the same cases, adapter source and judge, but runs the adapter inside the submission's kernel.
+
+Adding exercises
+----------------
+Create ``course_utils/checks/lessonNN.py`` with a module-level list ``EXERCISES`` of :class:`Exercise`
+(usually built with :func:`function_exercise` or :func:`module_exercise`); the package discovers it.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "Case",
+    "Failure",
+    "Verdict",
+    "Exercise",
+    "function_exercise",
+    "module_exercise",
+    "evaluate",
+    "judge_all",
+    "run_adapter",
+    "encode",
+    "decode",
+    "compare",
+    "describe",
+    "shape_hint",
+    "CALL_FUNCTION",
+    "BUILD_MODULE",
+    "CODEC_SOURCE",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Kernel-side code, kept as source text: the grader ships exactly this text into a submission's kernel,
+# and the in-notebook checker executes the same text here, so both paths apply the learner's object alike.
+# It may only use the standard library, numpy and torch (never course_utils: a submission can edit that).
+# ---------------------------------------------------------------------------------------------
+CODEC_SOURCE = r'''
+import numbers as _numbers
+
+import numpy as _np
+import torch as _torch
+
+
+def encode(value, _depth=0):
+    """Learner value -> plain structure of tensors/numbers/str/tuple/list/dict (safe for weights_only)."""
+    if _depth > 20:
+        return {"__unsupported__": "nested too deeply"}
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, _torch.Tensor):
+        return {"__tensor__": value.detach().cpu().clone().as_subclass(_torch.Tensor)}
+    if isinstance(value, _np.ndarray):
+        if value.dtype == object or value.dtype.kind not in "biuf":
+            return {"__unsupported__": "ndarray of dtype " + str(value.dtype)}
+        return {"__ndarray__": _torch.from_numpy(_np.array(value, copy=True))}
+    if isinstance(value, (bool, _np.bool_)):
+        return bool(value)
+    if isinstance(value, _numbers.Integral):
+        return int(value)
+    if isinstance(value, _numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, tuple):
+        return tuple(encode(v, _depth + 1) for v in value)
+    if isinstance(value, list):
+        return [encode(v, _depth + 1) for v in value]
+    if isinstance(value, dict) and all(type(k) is str for k in value):
+        return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
+    return {"__unsupported__": type(value).__name__}
+
+
+def decode(value):
+    """Inverse of encode (tensors stay tensors, arrays come back as numpy arrays)."""
+    if isinstance(value, tuple):
+        return tuple(decode(v) for v in value)
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__tensor__" in value:
+            return value["__tensor__"]
+        if "__ndarray__" in value:
+            return value["__ndarray__"].numpy()
+        if "__dict__" in value:
+            return {k: decode(v) for k, v in value["__dict__"].items()}
+        if "__unsupported__" in value:
+            return Unsupported(value["__unsupported__"])
+    return value
+
+
+class Unsupported:
+    """A returned value of a type checks cannot compare (e.g. a list of modules)."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)
+
+    def __repr__(self):
+        return "<" + self.type_name + ">"
+
+
+def run_case(adapter, obj, case):
+    """Apply obj to one case; return {'value': encoded} or {'error': 'Type: message', 'not_implemented': bool}."""
+    try:
+        value = adapter(obj, decode(encode(case)))
+        return {"value": encode(value)}
+    except BaseException as err:  # the learner's code may raise anything, even SystemExit
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        message = str(err).splitlines()[0][:300] if str(err) else ""
+        return {"error": type(err).__name__ + (": " + message if message else ""),
+                "not_implemented": isinstance(err, NotImplementedError)}
+
+
+def seeded_values(state, seed):
+    """The values BUILD_MODULE writes into a module's floating-point state, by name (sorted), from ``seed``."""
+    generator = _torch.Generator().manual_seed(int(seed))
+    values = {}
+    for name in sorted(state):
+        tensor = state[name]
+        if tensor.is_floating_point():
+            if name.endswith("running_var"):
+                values[name] = (_torch.rand(tuple(tensor.shape), generator=generator) + 0.5).to(tensor.dtype)
+            else:
+                values[name] = (_torch.randn(tuple(tensor.shape), generator=generator) * 0.5).to(tensor.dtype)
+    return values
+
+
+def grade_io(adapter, obj, in_path, out_path):
+    """Grading entry point inside a kernel: read cases written by the grader, write results back."""
+    cases = _torch.load(in_path, weights_only=True)
+    results = [run_case(adapter, obj, decode(c)) for c in cases]
+    _torch.save(results, out_path)
+'''
+
+#: Adapter for exercises that ask for a function: ``obj(*case["args"])``.
+CALL_FUNCTION = r'''
+def adapter(obj, case):
+    return obj(*case["args"])
+'''
+
+#: Adapter for exercises that ask for an ``nn.Module`` class: build it, give every floating-point
+#: parameter and buffer seeded random values (so BatchNorm and biases matter), run it in eval mode on x.
+BUILD_MODULE = r'''
+def adapter(obj, case):
+    module = obj(*case["args"])
+    if not isinstance(module, _torch.nn.Module):
+        raise TypeError(f"{getattr(obj, '__name__', obj)}(...) returned a {type(module).__name__}, not an nn.Module")
+    with _torch.no_grad():
+        state = module.state_dict()
+        for name, value in seeded_values(state, case["seed"]).items():
+            state[name].copy_(value)
+        module.eval()
+        out = module(case["x"])
+    return {
+        "out": out,
+        "state": {k: v.detach().clone() for k, v in module.state_dict().items()},
+        "attrs": {a: getattr(module, a, None) for a in case.get("attrs", ())},
+    }
+'''
+
+_CODEC: dict[str, Any] = {}
+exec(compile(CODEC_SOURCE, "<course_utils.checks codec>", "exec"), _CODEC)
+encode: Callable[[Any], Any] = _CODEC["encode"]
+decode: Callable[[Any], Any] = _CODEC["decode"]
+Unsupported = _CODEC["Unsupported"]
+_ADAPTERS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def run_adapter(adapter_source: str, obj: Any, case_data: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply ``obj`` to one case in this process, exactly as a grading kernel would."""
+    if adapter_source not in _ADAPTERS:
+        namespace = dict(_CODEC)
+        exec(compile(adapter_source, "<course_utils.checks adapter>", "exec"), namespace)
+        _ADAPTERS[adapter_source] = namespace["adapter"]
+    result = _CODEC["run_case"](_ADAPTERS[adapter_source], obj, dict(case_data))
+    if "value" in result:
+        result["value"] = decode(result["value"])
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases, failures, verdicts
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Case:
+    """One input for the learner's object. ``label`` says what it tests; it is all a hidden case reveals."""
+
+    label: str
+    data: dict[str, Any]
+    hidden: bool = False
+
+
+@dataclass
+class Failure:
+    """Why one case failed: a short ``what``, formatted expected/received values, and a specific hint."""
+
+    what: str
+    expected: str = ""
+    received: str = ""
+    hint: str = ""
+    candidates: list[str] = field(default_factory=list)  # hints of every known mistake this value matches
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one exercise: ``status`` is 'pass', 'fail' or 'not_attempted'."""
+
+    exercise: str
+    status: str
+    passed: int
+    total: int
+    text: str
+    failures: list[tuple[Case, Failure]] = field(default_factory=list)
+    hidden_total: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    @property
+    def hidden_fraction(self) -> float:
+        """Share of the hidden cases that pass: what the grader scores (visible cases could be hard-coded)."""
+        if self.status != "pass" and self.status != "fail" or not self.hidden_total:
+            return 0.0
+        failed = sum(case.hidden for case, _ in self.failures)
+        return (self.hidden_total - failed) / self.hidden_total
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Judge = Callable[[Case, dict[str, Any]], "Failure | None"]
+
+
+@dataclass
+class Exercise:
+    """One auto-checked task.
+
+    ``target`` is the name the learner defines in the notebook; ``adapter`` the source text that applies it to a
+    case; ``visible()`` the fixed cases; ``hidden(rng)`` draws the hidden ones; ``judge(case, result)`` returns
+    ``None`` when the case passes, else a :class:`Failure` (``result`` is the dict returned by the adapter
+    run: ``{'value': ...}`` or ``{'error': ..., 'not_implemented': ...}``, already decoded).
+    """
+
+    name: str
+    points: float
+    target: str
+    adapter: str
+    visible: Callable[[], list[Case]]
+    hidden: Callable[[np.random.Generator], list[Case]]
+    judge: Judge
+    lesson: str = ""
+    error_hint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name[:2] == "ex" or not self.name[2:4].isdigit() or self.name[4] != "_":
+            raise ValueError(f"exercise name={self.name!r} must look like 'exNN_what' (NN = lesson number)")
+        self.lesson = self.lesson or self.name[2:4]
+
+    def cases(self, seed: int | None = None) -> list[Case]:
+        """Visible cases, then hidden cases drawn from ``seed`` (default: fixed per exercise, for notebooks)."""
+        if seed is None:
+            seed = zlib.crc32(self.name.encode())
+        hidden = self.hidden(np.random.default_rng(seed))
+        for case in hidden:
+            case.hidden = True
+        return [*self.visible(), *hidden]
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging
+# ---------------------------------------------------------------------------------------------
+def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[str, Any]]) -> Verdict:
+    """Turn per-case results into one verdict (the first failing case is reported)."""
+    name = exercise.name
+    n_visible = sum(not c.hidden for c in cases)
+    n_hidden = len(cases) - n_visible
+    if results and results[0].get("not_implemented"):
+        return Verdict(name, "not_attempted", 0, len(cases),
+                       f"⏳ {name}: not attempted yet (the stub still raises NotImplementedError)")
+    failures: list[tuple[Case, Failure]] = []
+    passed = 0
+    for case, result in zip(cases, results):
+        try:
+            failure = _judge_one(exercise, case, result)
+        except Exception as err:  # a judge must never raise into the learner's cell
+            failure = Failure("the returned value could not be checked", hint=f"{type(err).__name__}: {err}")
+        if failure is None:
+            passed += 1
+        else:
+            failures.append((case, failure))
+    if not failures:
+        return Verdict(name, "pass", passed, len(cases),
+                       f"✅ {name}: all {n_visible} visible and {n_hidden} hidden cases pass", hidden_total=n_hidden)
+    case, failure = failures[0]
+    if len(failure.candidates) > 1:  # several known mistakes explain this case: take the one explaining most cases
+        tally = {hint: sum(hint in f.candidates for _, f in failures) for hint in failure.candidates}
+        failure.hint = max(failure.candidates, key=lambda hint: tally[hint])
+    return Verdict(name, "fail", passed, len(cases), _failure_text(name, case, failure, passed, len(cases)), failures,
+                   hidden_total=n_hidden)
+
+
+def _judge_one(exercise: Exercise, case: Case, result: dict[str, Any]) -> Failure | None:
+    if "error" in result:
+        if result.get("not_implemented"):
+            return Failure("raised NotImplementedError", hint="part of your solution is still a stub")
+        return Failure(f"raised {result['error']}",
+                       hint=exercise.error_hint or "read the error: the case's inputs are valid, so your code should accept them")
+    return exercise.judge(case, result["value"])
+
+
+def _failure_text(name: str, case: Case, failure: Failure, passed: int, total: int) -> str:
+    kind = "hidden" if case.hidden else "visible"
+    lines = [f"❌ {name}: {kind} case '{case.label}' failed: {failure.what} ({passed} of {total} cases pass)"]
+    if not case.hidden:
+        lines.append(f"   inputs:   {describe_inputs(case.data)}")
+        if failure.expected or failure.received:
+            lines.append(f"   expected: {failure.expected}")
+            lines.append(f"   received: {failure.received}")
+    if failure.hint:
+        lines.append(f"   hint: {failure.hint}")
+    return "\n".join(lines)
+
+
+def evaluate(exercise: Exercise, obj: Any, seed: int | None = None) -> Verdict:
+    """Run every case of ``exercise`` on the learner's ``obj`` in this process and return the verdict."""
+    if obj is None or not callable(obj):
+        return Verdict(exercise.name, "fail", 0, 0,
+                       f"❌ {exercise.name}: expected the function or class `{exercise.target}`, got {type(obj).__name__}")
+    cases = exercise.cases(seed)
+    results = []
+    for case in cases:
+        result = run_adapter(exercise.adapter, obj, case.data)
+        results.append(result)
+        if len(results) == 1 and result.get("not_implemented"):
+            break
+    return judge_all(exercise, cases, results)
+
+
+def make_checker(exercise: Exercise) -> Callable[[Any], None]:
+    """The function learners call in a check cell: prints one verdict, never raises for a wrong answer."""
+
+    def checker(obj: Any) -> None:
+        try:
+            verdict = evaluate(exercise, obj)
+        except Exception as err:  # a bug in a check must still not throw a traceback wall at the learner
+            print(f"❌ {exercise.name}: the check itself failed ({type(err).__name__}: {err}); tell your instructor")
+            return
+        print(verdict.text)
+
+    checker.__name__ = exercise.name
+    checker.__qualname__ = exercise.name
+    checker.__doc__ = f"Check `{exercise.target}` ({exercise.points:g} points): prints one verdict."
+    return checker
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing values
+# ---------------------------------------------------------------------------------------------
+def _as_array(value: Any) -> np.ndarray | None:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().double().numpy() if value.dtype != torch.bool else value.numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    return None
+
+
+def describe(value: Any) -> str:
+    """Short deterministic description of a value for feedback (arrays by shape, not by contents)."""
+    array = _as_array(value)
+    if array is not None:
+        kind = "tensor" if isinstance(value, torch.Tensor) else "array"
+        return f"{kind} of shape {tuple(array.shape)}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(describe(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def describe_inputs(data: Mapping[str, Any]) -> str:
+    parts = [describe(a) for a in data.get("args", ())]
+    parts += [f"{key}={describe(value)}" for key, value in data.items() if key not in ("args", "seed", "attrs")]
+    return ", ".join(parts)
+
+
+def shape_hint(expected: Sequence[int], received: Sequence[int]) -> str:
+    """A hint for a wrong (N, C, H, W) output shape."""
+    expected, received = tuple(expected), tuple(received)
+    if len(expected) != len(received):
+        return f"the output should have {len(expected)} axes, yours has {len(received)}: check your reshape"
+    if len(expected) == 4:
+        if expected[2:] == received[2:][::-1] and expected[2] != expected[3]:
+            return "H and W are swapped: keep the axis order (N, C, H, W) when you reshape back"
+        if expected[2:] != received[2:] and expected[:2] == received[:2]:
+            return "H and W changed: check the stride and padding of each convolution (and of the pooling)"
+        if expected[1] != received[1]:
+            return "wrong number of output channels: check which channel counts add up to the output width"
+    return "the output shape is wrong: check each step's shape against the docstring"
+
+
+def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1e-5, path: str = "") -> Failure | None:
+    """``None`` if ``received`` matches ``expected`` (numbers within tolerance, arrays by shape then value)."""
+    where = f" at {path}" if path else ""
+    exp_array = _as_array(expected)
+    if exp_array is not None:
+        rec_array = _as_array(received)
+        if rec_array is None:
+            return Failure(f"expected an array/tensor{where}, got {type(received).__name__}",
+                           describe(expected), describe(received),
+                           "return a NumPy array or a torch tensor")
+        if tuple(exp_array.shape) != tuple(rec_array.shape):
+            return Failure(f"wrong shape{where}", describe(expected), describe(received),
+                           shape_hint(exp_array.shape, rec_array.shape))
+        if rec_array.dtype.kind not in "biuf":
+            return Failure(f"expected numbers{where}, got dtype {rec_array.dtype}", describe(expected), describe(received))
+        rec64 = rec_array.astype(np.float64)
+        exp64 = exp_array.astype(np.float64)
+        if not np.all(np.isfinite(rec64)) and np.all(np.isfinite(exp64)):
+            return Failure(f"the result contains NaN or inf{where}", describe(expected), describe(received))
+        scale = float(np.max(np.abs(exp64))) if exp64.size else 0.0
+        if exp64.size and not np.allclose(rec64, exp64, rtol=rtol, atol=atol + rtol * scale):
+            diff = np.abs(rec64 - exp64)
+            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+            return Failure(f"wrong values{where}", f"{exp64[index]:.4f} at index {index}",
+                           f"{rec64[index]:.4f} (max abs difference {float(diff.max()):.3g})")
+        return None
+    if isinstance(expected, bool) or isinstance(expected, str):
+        ok = (received == expected) if not isinstance(expected, str) else (
+            isinstance(received, str) and received.strip().lower() == expected.lower())
+        return None if ok else Failure(f"wrong value{where}", repr(expected), describe(received))
+    if isinstance(expected, (int, float)):
+        if isinstance(received, bool) or not isinstance(received, (int, float)):
+            return Failure(f"expected a number{where}, got {type(received).__name__}", repr(expected), describe(received))
+        if isinstance(expected, int) and isinstance(received, int):
+            ok = received == expected
+        else:
+            ok = math.isclose(received, expected, rel_tol=rtol, abs_tol=atol)
+        return None if ok else Failure(f"wrong value{where}", describe(expected), describe(received))
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(received, (tuple, list)):
+            return Failure(f"expected a {type(expected).__name__} of {len(expected)} items{where}, got {type(received).__name__}",
+                           describe(expected), describe(received))
+        if len(received) != len(expected):
+            return Failure(f"expected {len(expected)} items{where}, got {len(received)}", describe(expected), describe(received))
+        for i, (e, r) in enumerate(zip(expected, received)):
+            failure = compare(e, r, rtol=rtol, atol=atol, path=f"{path}[{i}]")
+            if failure is not None:
+                if not failure.expected or _as_array(e) is None:
+                    failure.expected, failure.received = describe(expected), describe(received)
+                return failure
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(received, dict) or set(received) != set(expected):
+            return Failure(f"expected a dict with keys {sorted(expected)}{where}", describe(expected), describe(received))
+        for key in expected:
+            failure = compare(expected[key], received[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
+            if failure is not None:
+                return failure
+        return None
+    return None if expected == received else Failure(f"wrong value{where}", describe(expected), describe(received))
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise builders
+# ---------------------------------------------------------------------------------------------
+Mistake = tuple[str, Callable[..., Any]]
+
+
+def function_exercise(
+    name: str,
+    points: float,
+    target: str,
+    visible: Callable[[], list[Case]],
+    hidden: Callable[[np.random.Generator], list[Case]],
+    reference: Callable[..., Any],
+    mistakes: Iterable[Mistake] = (),
+    hint: str = "",
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    comparer: Callable[[Any, Any], "Failure | None"] | None = None,
+    error_hint: str = "",
+    adapter: str = CALL_FUNCTION,
+) -> Exercise:
+    """An exercise asking for a function ``target(*args)``.
+
+    ``reference(*args)`` computes the right answer; each mistake is ``(hint, wrong(*args))``: when the learner's
+    value matches a plausible wrong answer, that hint is given. ``hint`` is the fallback for other mismatches.
+    ``adapter`` (source text) may replace the plain call, e.g. to build an ``nn.Linear`` from the case's tensors
+    and return what the learner's module computes; ``reference`` then returns the same structure.
+    ``comparer(expected, received)`` replaces :func:`compare` (e.g. to ignore the sign of PCA components).
+    """
+    mistakes = list(mistakes)
+    same = comparer or (lambda expected, received: compare(expected, received, rtol=rtol, atol=atol))
+
+    def judge(case: Case, received: Any) -> Failure | None:
+        args = case.data["args"]
+        failure = same(reference(*args), received)
+        if failure is None:
+            return None
+        for mistake_hint, wrong in mistakes:
+            try:
+                wrong_value = wrong(*args)
+            except Exception:
+                continue
+            if same(wrong_value, received) is None:
+                failure.candidates.append(mistake_hint)
+        if failure.candidates:
+            failure.hint = failure.candidates[0]
+            return failure
+        if hint and (not failure.hint or failure.what.startswith("wrong value")):
+            failure.hint = hint
+        return failure
+
+    return Exercise(name, points, target, adapter, visible, hidden, judge, error_hint=error_hint)
+
+
+def _align_state(state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+    """Map the learner's state onto the reference's names when only the inner layout differs.
+
+    Within each top-level submodule (``branch3x3.*``), entries are matched in registration order when their
+    count and shapes agree, so ``nn.Sequential(conv, nn.ReLU(), conv)`` and ``nn.Sequential(conv, conv)`` plus
+    ``F.relu`` in forward are both accepted. Returns ``None`` when that is impossible.
+    """
+    def groups(keys: Iterable[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key in keys:
+            out.setdefault(key.split(".")[0], []).append(key)
+        return out
+
+    mine, theirs = groups(state), groups(ref_state)
+    if set(mine) != set(theirs):
+        return None
+    aligned = {}
+    for prefix, ref_keys in theirs.items():
+        keys = mine[prefix]
+        if len(keys) != len(ref_keys):
+            return None
+        for key, ref_key in zip(keys, ref_keys):
+            if tuple(state[key].shape) != tuple(ref_state[ref_key].shape) or key.rsplit(".", 1)[-1] != ref_key.rsplit(".", 1)[-1]:
+                return None
+            aligned[ref_key] = state[key]
+    return aligned
+
+
+def module_exercise(
+    name: str,
+    points: float,
+    target: str,
+    visible: Callable[[], list[Case]],
+    hidden: Callable[[np.random.Generator], list[Case]],
+    reference: Callable[..., nn.Module],
+    mistakes: Iterable[tuple[str, Callable[..., nn.Module]]] = (),
+    key_hint: Callable[[list[str], list[str]], str] | str = "",
+    hint: str = "",
+    attrs: Mapping[str, tuple[Callable[..., Any], str]] | None = None,
+    error_hint: str = "",
+) -> Exercise:
+    """An exercise asking for an ``nn.Module`` class ``target(*args)``.
+
+    The learner's module is built, filled with seeded random values and run on ``x`` (:data:`BUILD_MODULE`).
+    Its ``state_dict`` comes back and is loaded into ``reference(*args)`` (top-level submodule names must follow
+    the exercise's specification; inside them, entries are matched in order, see :func:`_align_state`); the
+    reference's output on the same ``x`` must match. ``mistakes`` are ``(hint, wrong_module(*args))`` variants
+    loaded with the same state: matching one gives its hint. ``attrs`` maps attribute names to
+    ``(f(*args) giving the expected value, hint)``, e.g. ``out_channels``. ``key_hint(missing, unexpected)``
+    (or a string) explains parameter names that differ from the specification.
+    """
+    mistakes = list(mistakes)
+    attrs = dict(attrs or {})
+
+    def judge(case: Case, received: Any) -> Failure | None:
+        args = case.data["args"]
+        if not isinstance(received, dict) or not {"out", "state", "attrs"} <= set(received):
+            return Failure("the module could not be run", hint="forward must return a tensor")
+        for attr, (expected_fn, attr_hint) in attrs.items():
+            failure = compare(expected_fn(*args), received["attrs"].get(attr), path=f"self.{attr}")
+            if failure is not None:
+                failure.hint = attr_hint
+                return failure
+        ref = reference(*args)
+        ref_state = ref.state_dict()
+        state = dict(received["state"])
+        if not all(isinstance(v, torch.Tensor) for v in state.values()):
+            return Failure("the module's state_dict holds something other than tensors")
+        expected_values = _CODEC["seeded_values"](state, case.data["seed"])
+        if any(not torch.equal(state[name], value) for name, value in expected_values.items()):
+            return Failure("the module's state_dict does not hold the values the check wrote into it",
+                           hint="keep the parameters as registered nn.Parameters/buffers and don't override state_dict")
+        if set(state) != set(ref_state):
+            aligned = _align_state(state, ref_state)
+            if aligned is None:
+                missing = sorted(set(ref_state) - set(state))
+                unexpected = sorted(set(state) - set(ref_state))
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""))
+                if unexpected:
+                    parts.append("unexpected " + ", ".join(unexpected[:4]) + (" …" if len(unexpected) > 4 else ""))
+                text = key_hint(missing, unexpected) if callable(key_hint) else key_hint
+                return Failure("parameters differ from the specification: " + "; ".join(parts),
+                               hint=text or "name the submodules exactly as the exercise states")
+            state = aligned
+        for key, tensor in ref_state.items():
+            if tuple(state[key].shape) != tuple(tensor.shape):
+                return Failure(f"parameter {key} has the wrong shape", str(tuple(tensor.shape)), str(tuple(state[key].shape)),
+                               hint="check the in/out channels and kernel size of that layer")
+        x = case.data["x"]
+
+        def output_of(module: nn.Module) -> torch.Tensor:
+            module.load_state_dict(state)
+            module.eval()
+            with torch.no_grad():
+                return module(x)
+
+        failure = compare(output_of(ref), received["out"])
+        if failure is None:
+            return None
+        for mistake_hint, variant in mistakes:
+            try:
+                wrong_out = output_of(variant(*args))
+            except Exception:
+                continue
+            if compare(wrong_out, received["out"]) is None:
+                failure.candidates.append(mistake_hint)
+        if failure.candidates:
+            failure.hint = failure.candidates[0]
+            return failure
+        if hint and failure.what.startswith("wrong values"):
+            failure.hint = hint
+        return failure
+
+    return Exercise(name, points, target, BUILD_MODULE, visible, hidden, judge, error_hint=error_hint)

@@ -1,0 +1,219 @@
+"""Checks for exercises/01_pointwise_is_per_pixel_fc.ipynb: a 1×1 conv as one matmul, Linear → Conv2d, costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._framework import Case, Exercise, Failure, compare, function_exercise
+
+# ---------------------------------------------------------------------------------------------
+# ex01_pointwise_conv(x, w, b): x (N, C_in, H, W), w (C_out, C_in), b (C_out,) -> (N, C_out, H, W), NumPy
+# ---------------------------------------------------------------------------------------------
+
+
+def _pw_ref(x, w, b):
+    return np.einsum("oc,nchw->nohw", w.astype(np.float64), x.astype(np.float64)) + b[None, :, None, None]
+
+
+def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict:
+    return {"args": [rng.standard_normal((n, c_in, h, w)).astype(np.float32),
+                     rng.standard_normal((c_out, c_in)).astype(np.float32),
+                     rng.standard_normal(c_out).astype(np.float32)]}
+
+
+def _pw_cases() -> list[Case]:
+    rng = np.random.default_rng(1)
+    return [
+        Case("one image, 3 → 2 channels, 4×5", _pw_case(rng, 1, 3, 2, 4, 5)),
+        Case("batch of 2, 4 → 6 channels, 3×3", _pw_case(rng, 2, 4, 6, 3, 3)),
+    ]
+
+
+def _pw_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = [
+        Case("C_in = C_out (catches transposed weights)", _pw_case(rng, 2, 5, 5, 3, 4)),
+        Case("H ≠ W (catches a wrong reshape order)", _pw_case(rng, 2, 3, 4, 2, 7)),
+        Case("1×1 spatial size", _pw_case(rng, 3, 4, 2, 1, 1)),
+        Case("a single input channel", _pw_case(rng, 1, 1, 3, 4, 4)),
+        Case("channel reduction 16 → 2", _pw_case(rng, 2, 16, 2, 3, 3)),
+    ]
+    for i in range(3):
+        cases.append(Case(f"random sizes #{i + 1}", _pw_case(rng, int(rng.integers(1, 4)), int(rng.integers(1, 9)),
+                                                               int(rng.integers(1, 9)), int(rng.integers(1, 7)),
+                                                               int(rng.integers(1, 7)))))
+    return cases
+
+
+def _pw_flat_no_transpose(x, w, b):
+    n, c, h, ww = x.shape
+    out = x.reshape(n * h * ww, c) @ w.T + b  # channels are not the last axis: rows mix pixels and channels
+    return out.reshape(n, w.shape[0], h, ww)
+
+
+def _pw_back_no_transpose(x, w, b):
+    n, c, h, ww = x.shape
+    out = x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b
+    return out.reshape(n, w.shape[0], h, ww)
+
+
+_POINTWISE = function_exercise(
+    "ex01_pointwise_conv",
+    points=3,
+    target="pointwise_conv",
+    visible=_pw_cases,
+    hidden=_pw_hidden,
+    reference=_pw_ref,
+    mistakes=[
+        ("the bias is forgotten: add b[o] to output channel o at every pixel",
+         lambda x, w, b: _pw_ref(x, w, np.zeros_like(b))),
+        ("the weights are transposed: w is (C_out, C_in), so pixels @ w.T (or w @ pixels)",
+         lambda x, w, b: _pw_ref(x, w.T, b)),
+        ("wrong reshape order: move the channel axis last (transpose to N, H, W, C) BEFORE reshaping to (N*H*W, C_in)",
+         _pw_flat_no_transpose),
+        ("wrong reshape order on the way back: reshape to (N, H, W, C_out) first, then transpose to (N, C_out, H, W)",
+         _pw_back_no_transpose),
+        ("H and W are swapped: transpose back with the axis order (N, C_out, H, W)",
+         lambda x, w, b: _pw_ref(x, w, b).transpose(0, 1, 3, 2)),
+    ],
+    hint="every pixel's channel vector goes through the same (C_out, C_in) matrix: out[n, :, i, j] = w @ x[n, :, i, j] + b",
+    error_hint="check the shapes: pixels (N*H*W, C_in) @ w.T (C_in, C_out) gives (N*H*W, C_out)",
+)
+
+# ---------------------------------------------------------------------------------------------
+# ex01_linear_to_conv1x1(linear) -> nn.Conv2d with the same weights
+# ---------------------------------------------------------------------------------------------
+_LINEAR_ADAPTER = r'''
+def adapter(obj, case):
+    weight, bias = case["weight"], case["bias"]
+    linear = _torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    with _torch.no_grad():
+        linear.weight.copy_(weight)
+        if bias is not None:
+            linear.bias.copy_(bias)
+    conv = obj(linear)
+    if not isinstance(conv, _torch.nn.Conv2d):
+        raise TypeError(f"linear_to_conv1x1 must return an nn.Conv2d, got {type(conv).__name__}")
+    with _torch.no_grad():
+        out = conv(case["x"])
+    return {"kernel_size": tuple(int(k) for k in conv.kernel_size), "has_bias": conv.bias is not None, "out": out}
+'''
+
+
+def _l2c_ref(case):
+    weight, bias, x = case["weight"], case["bias"], case["x"]
+    out = torch.einsum("oc,nchw->nohw", weight.double(), x.double())
+    if bias is not None:
+        out = out + bias.double()[None, :, None, None]
+    return {"kernel_size": (1, 1), "has_bias": bias is not None, "out": out}
+
+
+def _l2c_case(rng: np.random.Generator, c_in: int, c_out: int, bias: bool, h: int = 3, w: int = 4) -> dict:
+    def t(*shape):
+        return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+    return {"args": [], "weight": t(c_out, c_in), "bias": t(c_out) if bias else None, "x": t(2, c_in, h, w)}
+
+
+def _l2c_cases() -> list[Case]:
+    rng = np.random.default_rng(2)
+    return [Case("Linear(4, 3) with bias", _l2c_case(rng, 4, 3, True)),
+            Case("Linear(2, 5) without bias", _l2c_case(rng, 2, 5, False))]
+
+
+def _l2c_hidden(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("square Linear (catches transposed weights)", _l2c_case(rng, 6, 6, True)),
+        Case("no bias: the conv must have none either", _l2c_case(rng, 5, 3, False)),
+        Case("many inputs, one output", _l2c_case(rng, 12, 1, True)),
+        Case("one input, many outputs", _l2c_case(rng, 1, 7, True)),
+        Case("H ≠ W input", _l2c_case(rng, 3, 4, True, 2, 7)),
+        Case("random sizes", _l2c_case(rng, int(rng.integers(1, 10)), int(rng.integers(1, 10)), True)),
+    ]
+
+
+def _l2c_judge(case: Case, received) -> Failure | None:
+    data = case.data
+    expected = _l2c_ref(data)
+    if not isinstance(received, dict) or set(received) != set(expected):
+        return Failure("the conversion could not be run")
+    if received["kernel_size"] != (1, 1):
+        return Failure("the conv is not 1×1", "(1, 1)", str(received["kernel_size"]),
+                       "kernel_size=1: each output pixel must see only its own input pixel")
+    if received["has_bias"] != expected["has_bias"]:
+        want = "bias=True and copy linear.bias" if expected["has_bias"] else "bias=False, as the Linear has no bias"
+        return Failure("the conv's bias does not match the Linear's", str(expected["has_bias"]), str(received["has_bias"]),
+                       f"create the conv with {want}")
+    failure = compare(expected["out"], received["out"])
+    if failure is None:
+        return None
+    weight, bias, x = data["weight"], data["bias"], data["x"]
+    without_bias = torch.einsum("oc,nchw->nohw", weight.double(), x.double())
+    offset = received["out"].double() - without_bias if received["out"].shape == without_bias.shape else None
+    per_channel_constant = offset is not None and bool((offset - offset.mean(dim=(0, 2, 3), keepdim=True)).abs().max() < 1e-4)
+    if bias is not None and per_channel_constant:
+        failure.hint = "the bias is not copied: conv.bias must hold linear.bias"
+    elif compare(_l2c_ref({**data, "weight": weight.T.reshape(weight.shape)})["out"], received["out"]) is None:
+        failure.hint = "the weights are transposed: linear.weight is (out, in), like conv.weight[:, :, 0, 0]"
+    else:
+        failure.hint = "copy linear.weight into conv.weight reshaped to (out_features, in_features, 1, 1)"
+    return failure
+
+
+_LINEAR_TO_CONV = Exercise(
+    "ex01_linear_to_conv1x1",
+    points=3,
+    target="linear_to_conv1x1",
+    adapter=_LINEAR_ADAPTER,
+    visible=_l2c_cases,
+    hidden=_l2c_hidden,
+    judge=_l2c_judge,
+    error_hint="conv.weight has shape (out, in, 1, 1): reshape linear.weight (out, in) to it, e.g. with [:, :, None, None]",
+)
+
+# ---------------------------------------------------------------------------------------------
+# ex01_pointwise_vs_dense(in_channels, out_channels, height, width) -> (pointwise_params, dense_params, ratio)
+# ---------------------------------------------------------------------------------------------
+
+
+def _pvd_ref(c_in, c_out, h, w):
+    pointwise = c_in * c_out + c_out
+    dense = (c_in * h * w) * (c_out * h * w) + c_out * h * w
+    return (pointwise, dense, dense / pointwise)
+
+
+def _pvd_cases() -> list[Case]:
+    return [Case("64 → 32 channels on 7×7", {"args": [64, 32, 7, 7]}),
+            Case("3 → 8 channels on 4×6", {"args": [3, 8, 4, 6]})]
+
+
+def _pvd_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = [Case("1×1 spatial size: both layers are the same size", {"args": [int(rng.integers(2, 50)), int(rng.integers(2, 50)), 1, 1]}),
+             Case("H ≠ W", {"args": [int(rng.integers(2, 30)), int(rng.integers(2, 30)), 3, 5]})]
+    for i in range(4):
+        cases.append(Case(f"random sizes #{i + 1}", {"args": [int(rng.integers(1, 257)), int(rng.integers(1, 257)),
+                                                               int(rng.integers(1, 15)), int(rng.integers(1, 15))]}))
+    return cases
+
+
+_POINTWISE_VS_DENSE = function_exercise(
+    "ex01_pointwise_vs_dense",
+    points=2,
+    target="pointwise_vs_dense",
+    visible=_pvd_cases,
+    hidden=_pvd_hidden,
+    reference=_pvd_ref,
+    mistakes=[
+        ("the biases are forgotten: the 1×1 conv has C_out of them, the dense layer one per output number (C_out·H·W)",
+         lambda ci, co, h, w: (ci * co, ci * h * w * co * h * w, (ci * h * w * co * h * w) / (ci * co))),
+        ("the dense layer's bias: it has one bias per OUTPUT number, C_out·H·W of them",
+         lambda ci, co, h, w: (ci * co + co, ci * h * w * co * h * w + co, (ci * h * w * co * h * w + co) / (ci * co + co))),
+        ("the dense layer connects every input number (C_in·H·W) to every output number (C_out·H·W): (H·W)² times the 1×1 weights",
+         lambda ci, co, h, w: (ci * co + co, ci * co * h * w + co * h * w, (ci * co * h * w + co * h * w) / (ci * co + co))),
+        ("the ratio is inverted: dense_params / pointwise_params",
+         lambda ci, co, h, w: (*_pvd_ref(ci, co, h, w)[:2], 1 / _pvd_ref(ci, co, h, w)[2])),
+    ],
+    hint="pointwise: C_in*C_out + C_out; dense on the flattened map: (C_in*H*W)*(C_out*H*W) + C_out*H*W",
+)
+
+EXERCISES = [_POINTWISE, _LINEAR_TO_CONV, _POINTWISE_VS_DENSE]

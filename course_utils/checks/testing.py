@@ -1,0 +1,73 @@
+"""Test helpers for checkers (used by tests/test_checks.py; reuse them for new lessons' checks).
+
+    from course_utils.checks import testing
+    ns = testing.solution_namespace("solutions/05_fc_as_conv.ipynb")      # objects the solution defines
+    stubs = testing.stub_namespace("solutions/05_fc_as_conv.ipynb")       # the same, as generated stubs
+    testing.assert_passes("ex05_fc_to_conv", ns["fc_to_conv"])
+    testing.assert_not_attempted("ex05_fc_to_conv", stubs["fc_to_conv"])
+    testing.assert_fails_with("ex05_fc_to_conv", wrong_fc_to_conv, "bias")  # the hint must mention "bias"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+from .. import notebooks
+from . import evaluate, get
+from ._framework import Verdict
+
+__all__ = ["solution_namespace", "stub_namespace", "check", "assert_passes", "assert_not_attempted", "assert_fails_with"]
+
+
+def _exec_cells(nb: Any, skip_checks: bool = True) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in nb.cells:
+            if cell.cell_type != "code" or (skip_checks and "checks.ex" in cell.source):
+                continue
+            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
+    return namespace
+
+
+def solution_namespace(path: str | Path) -> dict[str, Any]:
+    """Run a solutions notebook's code cells (not its check cells) and return the names they define."""
+    return _exec_cells(notebooks.read(path))
+
+
+def stub_namespace(path: str | Path) -> dict[str, Any]:
+    """Like :func:`solution_namespace` for the exercise notebook generated from ``path`` (stubs, not solutions)."""
+    from ..exercises import build_notebook
+
+    return _exec_cells(build_notebook(notebooks.read(path), str(path)))
+
+
+def check(name: str, obj: Any, seed: int | None = None) -> Verdict:
+    """The verdict exercise ``name`` gives ``obj`` (same cases as the notebook's check, or another seed)."""
+    return evaluate(get(name), obj, seed=seed)
+
+
+def assert_passes(name: str, obj: Any, seed: int | None = None) -> Verdict:
+    verdict = check(name, obj, seed)
+    assert verdict.status == "pass", f"{name} should pass:\n{verdict.text}"
+    return verdict
+
+
+def assert_not_attempted(name: str, obj: Any) -> Verdict:
+    verdict = check(name, obj)
+    assert verdict.status == "not_attempted", f"{name} should report 'not attempted':\n{verdict.text}"
+    assert "not attempted" in verdict.text
+    return verdict
+
+
+def assert_fails_with(name: str, obj: Any, hint_fragment: str) -> Verdict:
+    """``obj`` must fail, and the printed verdict's hint must contain ``hint_fragment`` (case-insensitive)."""
+    verdict = check(name, obj)
+    assert verdict.status == "fail", f"{name} should fail for this implementation:\n{verdict.text}"
+    hint_lines = [line for line in verdict.text.splitlines() if line.strip().startswith("hint:")]
+    assert hint_lines, f"{name}: the failure gives no hint:\n{verdict.text}"
+    assert hint_fragment.lower() in hint_lines[0].lower(), (
+        f"{name}: expected a hint mentioning {hint_fragment!r}, got:\n{verdict.text}")
+    return verdict

@@ -1,0 +1,399 @@
+"""Every checker of lessons 00–04: the solution passes, the stub is 'not attempted', plausible wrong
+implementations fail with their specific hint. Harness: course_utils.checks.testing (reuse it for 05–08)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch import nn
+
+from course_utils import checks
+from course_utils.checks import testing
+from course_utils.checks._framework import compare, encode, decode
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob("0[0-4]_*.ipynb"))}
+LESSONS = sorted(SOLUTIONS)
+
+
+@pytest.fixture(scope="module")
+def namespaces():
+    return {lesson: (testing.solution_namespace(path), testing.stub_namespace(path)) for lesson, path in SOLUTIONS.items()}
+
+
+def _exercises():
+    return [e for lesson in LESSONS for e in checks.exercises_for_lesson(lesson)]
+
+
+@pytest.mark.parametrize("exercise", _exercises(), ids=lambda e: e.name)
+def test_solution_passes_and_stub_is_not_attempted(exercise, namespaces):
+    solution_ns, stub_ns = namespaces[exercise.lesson]
+    testing.assert_passes(exercise.name, solution_ns[exercise.target])
+    testing.assert_passes(exercise.name, solution_ns[exercise.target], seed=12345)  # other hidden draws pass too
+    testing.assert_not_attempted(exercise.name, stub_ns[exercise.target])
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_of_the_lesson_is_checked_in_its_notebook(lesson):
+    text = SOLUTIONS[lesson].read_text()
+    for exercise in checks.exercises_for_lesson(lesson):
+        assert f"checks.{exercise.name}({exercise.target})" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong implementations: (exercise, implementation, fragment the hint must contain)
+# ---------------------------------------------------------------------------------------------
+def _shape(h_out):
+    def f(input_shape, out_channels, kernel_size, stride=1, padding=0):
+        n, _, h, w = input_shape
+        return (n, out_channels, h_out(h, kernel_size, stride, padding), h_out(w, kernel_size, stride, padding))
+    return f
+
+
+def _cost(params_fn, macs_fn):
+    def f(c_in, c_out, k, size, stride=1, padding=0, bias=True):
+        out = (size + 2 * padding - k) // stride + 1
+        return params_fn(c_in, c_out, k, bias), macs_fn(c_in, c_out, k, size, out)
+    return f
+
+
+def _np_conv(x, w, b):
+    k = w.shape[-1]
+    return np.einsum("chwuv,ocuv->ohw", sliding_window_view(x, (k, k), axis=(1, 2)), w) + b[:, None, None]
+
+
+def _pw(x, w, b):
+    n, c, h, ww = x.shape
+    return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1).transpose(0, 3, 1, 2)
+
+
+def _l2c(copy_bias=True, transpose=False, bias_flag=None):
+    def f(linear):
+        has_bias = linear.bias is not None if bias_flag is None else bias_flag
+        conv = nn.Conv2d(linear.in_features, linear.out_features, 1, bias=has_bias)
+        with torch.no_grad():
+            weight = linear.weight.T if transpose else linear.weight
+            conv.weight.copy_(weight.reshape(conv.weight.shape))
+            if copy_bias and linear.bias is not None and has_bias:
+                conv.bias.copy_(linear.bias)
+        return conv
+    return f
+
+
+WRONG: list[tuple[str, object, str]] = [
+    ("ex00_conv_output_shape", _shape(lambda h, k, s, p: (h + 2 * p - k) // s), "+1"),
+    ("ex00_conv_output_shape", _shape(lambda h, k, s, p: (h + p - k) // s + 1), "each side"),
+    ("ex00_conv_output_shape", _shape(lambda h, k, s, p: math.ceil((h + 2 * p - k) / s) + 1), "floor"),
+    ("ex00_conv_output_shape", _shape(lambda h, k, s, p: h + 2 * p - k + 1), "stride"),
+    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k * k, lambda ci, co, k, s, o: o * o * ci * co * k * k), "bias"),
+    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k * k + (co if b else 0),
+                             lambda ci, co, k, s, o: s * s * ci * co * k * k), "output size"),
+    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k + (co if b else 0),
+                             lambda ci, co, k, s, o: o * o * ci * co * k), "square"),
+    ("ex00_conv2d", lambda x, w, b: _np_conv(x, w, np.zeros_like(b)), "bias"),
+    ("ex00_conv2d", lambda x, w, b: _np_conv(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b), "flipped"),
+    ("ex00_conv2d", lambda x, w, b: _np_conv(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b) if w.shape[0] == w.shape[1]
+     else _np_conv(x, w, b), "transposed"),
+    ("ex00_conv2d", lambda x, w, b: x[: w.shape[0]], "shape"),
+    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, 0 * b), "bias"),
+    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w.T, b) if w.shape[0] == w.shape[1] else _pw(x, w, b), "transposed"),
+    ("ex01_pointwise_conv", lambda x, w, b: (x.reshape(-1, x.shape[1]) @ w.T + b).reshape(x.shape[0], w.shape[0], *x.shape[2:]),
+     "reshape order"),
+    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, b).transpose(0, 1, 3, 2), "H and W"),
+    ("ex01_linear_to_conv1x1", _l2c(copy_bias=False), "bias is not copied"),
+    ("ex01_linear_to_conv1x1", _l2c(bias_flag=True), "bias=False"),
+    ("ex01_linear_to_conv1x1", _l2c(transpose=True), "transposed"),
+    ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co, ci * h * w * co * h * w, h * w * h * w * 1.0), "biases"),
+    ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co + co, (ci * co + co) * h * w, h * w * 1.0), "(H·W)²"),
+    ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co + co, ci * h * w * co * h * w + co * h * w,
+                                                      (ci * co + co) / (ci * h * w * co * h * w + co * h * w)), "inverted"),
+]
+
+
+
+# lesson 02
+def _pixels(x):
+    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]).astype(np.float64)
+
+
+def _pca(pixels, k, centre=True):
+    mean = pixels.mean(axis=0)
+    _, _, vt = np.linalg.svd(pixels - mean if centre else pixels, full_matrices=False)
+    return vt[:k], mean
+
+
+def _eigh_pca(x, k):
+    pixels = _pixels(x)
+    values, vectors = np.linalg.eigh(np.cov(pixels, rowvar=False))
+    return vectors[:, :k].T, pixels.mean(axis=0)  # eigh sorts ascending: the smallest directions
+
+
+def _encoder(bias):
+    def f(components, mean):
+        k, c = components.shape
+        conv = nn.Conv2d(c, k, 1)
+        with torch.no_grad():
+            conv.weight.copy_(torch.as_tensor(components)[:, :, None, None])
+            conv.bias.copy_(torch.as_tensor(bias(components, mean), dtype=torch.float32))
+        return conv
+    return f
+
+
+# lesson 03
+class _Inception(nn.Module):
+    def __init__(self, c, c1, r3, c3, r5, c5, pp, final_relu=True, pool_padding=1, order=(0, 1, 2, 3), out_channels=None,
+                 pool_proj=True):
+        super().__init__()
+        self.out_channels = c1 + c3 + c5 + pp if out_channels is None else out_channels(c1, c3, c5, pp, r3, r5)
+        relu = [nn.ReLU()] if final_relu else []
+        self.branch1x1 = nn.Sequential(nn.Conv2d(c, c1, 1), *relu)
+        self.branch3x3 = nn.Sequential(nn.Conv2d(c, r3, 1), nn.ReLU(), nn.Conv2d(r3, c3, 3, padding=1), *relu)
+        self.branch5x5 = nn.Sequential(nn.Conv2d(c, r5, 1), nn.ReLU(), nn.Conv2d(r5, c5, 5, padding=2), *relu)
+        pool = nn.MaxPool2d(3, stride=1, padding=pool_padding)
+        self.branch_pool = nn.Sequential(pool, nn.Conv2d(c, pp, 1), *relu) if pool_proj else nn.Sequential(pool)
+        self.order = order
+
+    def forward(self, x):
+        outs = [self.branch1x1(x), self.branch3x3(x), self.branch5x5(x), self.branch_pool(x)]
+        return torch.cat([outs[i] for i in self.order], dim=1)
+
+
+class _InceptionFunctionalRelu(nn.Module):
+    """Correct, but with F.relu in forward and no ReLU modules: the check must accept this layout."""
+
+    def __init__(self, c, c1, r3, c3, r5, c5, pp):
+        super().__init__()
+        self.out_channels = c1 + c3 + c5 + pp
+        self.branch1x1 = nn.Conv2d(c, c1, 1)
+        self.branch3x3 = nn.Sequential(nn.Conv2d(c, r3, 1), nn.Conv2d(r3, c3, 3, padding=1))
+        self.branch5x5 = nn.Sequential(nn.Conv2d(c, r5, 1), nn.Conv2d(r5, c5, 5, padding=2))
+        self.branch_pool = nn.Conv2d(c, pp, 1)
+
+    def forward(self, x):
+        relu = torch.relu
+        return torch.cat([relu(self.branch1x1(x)),
+                          relu(self.branch3x3[1](relu(self.branch3x3[0](x)))),
+                          relu(self.branch5x5[1](relu(self.branch5x5[0](x)))),
+                          relu(self.branch_pool(nn.functional.max_pool2d(x, 3, 1, 1)))], dim=1)
+
+
+def _inception(**options):
+    return lambda *args: _Inception(*args, **options)
+
+
+def _cheaper(direct_fn, reduced_fn, invert=False):
+    def f(c, r, c5, size):
+        direct, reduced = direct_fn(c, r, c5, size), reduced_fn(c, r, c5, size)
+        name, ratio = ("reduced", direct / reduced) if reduced < direct else ("direct", reduced / direct)
+        return name, 1 / ratio if invert else ratio
+    return f
+
+
+def _d5(c, r, c5, s):
+    return s * s * c * 25 * c5
+
+
+def _r5(c, r, c5, s):
+    return s * s * (c * r + r * 25 * c5)
+
+
+# lesson 04
+def _bmacs(stride_on_1x1=True, shortcut=True):
+    def f(c, m, o, size, stride=1):
+        h1 = (size - 1) // stride + 1 if stride_on_1x1 else size
+        h = (size - 1) // stride + 1
+        macs = h1 * h1 * c * m + h * h * 9 * m * m + h * h * m * o
+        if shortcut and (stride != 1 or c != o):
+            macs += h * h * c * o
+        return macs
+    return f
+
+
+class _Bottleneck(nn.Module):
+    def __init__(self, c, m, o, stride=1, stride_on_3x3=False, relu_before_add=False, conv_bias=False, shortcut_bn=True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, m, 1, stride=1 if stride_on_3x3 else stride, bias=conv_bias)
+        self.bn1 = nn.BatchNorm2d(m)
+        self.conv2 = nn.Conv2d(m, m, 3, stride=stride if stride_on_3x3 else 1, padding=1, bias=conv_bias)
+        self.bn2 = nn.BatchNorm2d(m)
+        self.conv3 = nn.Conv2d(m, o, 1, bias=conv_bias)
+        self.bn3 = nn.BatchNorm2d(o)
+        if stride != 1 or c != o:
+            conv = nn.Conv2d(c, o, 1, stride=stride, bias=False)
+            self.shortcut = nn.Sequential(conv, nn.BatchNorm2d(o)) if shortcut_bn else nn.Sequential(conv)
+        else:
+            self.shortcut = nn.Identity()
+        self.relu_before_add = relu_before_add
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        if self.relu_before_add:
+            return torch.relu(y) + self.shortcut(x)
+        return torch.relu(y + self.shortcut(x))
+
+
+def _bottleneck(**options):
+    return lambda *args: _Bottleneck(*args, **options)
+
+
+def _block_choice(basic_fn, bottle_fn, invert=False, swap=False):
+    def f(width, mid, size):
+        basic, bottle = basic_fn(width, mid, size), bottle_fn(width, mid, size)
+        name, ratio = ("bottleneck", basic / bottle) if bottle < basic else ("basic", bottle / basic)
+        if swap:
+            name = "basic" if name == "bottleneck" else "bottleneck"
+        return name, 1 / ratio if invert else ratio
+    return f
+
+
+def _basic(w, m, s):
+    return 2 * s * s * 9 * w * w
+
+
+def _bottle(w, m, s):
+    return s * s * (w * m + 9 * m * m + m * w)
+
+
+WRONG += [
+    ("ex02_channel_pca", lambda x, k: _pca(_pixels(x), k, centre=False), "not centred"),
+    ("ex02_channel_pca", lambda x, k: _pca(x.reshape(-1, x.shape[1]).astype(np.float64), k), "reshape order"),
+    ("ex02_channel_pca", lambda x, k: (_pca(_pixels(x), k)[0].T, _pca(_pixels(x), k)[1]), "rows"),
+    ("ex02_channel_pca", _eigh_pca, "least important"),
+    ("ex02_pca_encoder", _encoder(lambda comp, mean: np.zeros(comp.shape[0])), "bias is missing"),
+    ("ex02_pca_encoder", _encoder(lambda comp, mean: comp @ mean), "wrong sign"),
+    ("ex02_pca_encoder", _encoder(lambda comp, mean: -mean if comp.shape[0] == comp.shape[1] else -(comp @ mean)),
+     "not -mean"),
+    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c * r3 + r3 * 9 * c3 + c * r5 + r5 * 25 * c5 + c * pp),
+     "biases"),
+    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c1 + c * 9 * c3 + c3 + c * 25 * c5 + c5 + c * pp + pp),
+     "reductions are missing"),
+    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c1 + c * r3 + r3 + r3 * 9 * c3 + c3 + c * r5 + r5
+                                                                 + r5 * 25 * c5 + c5), "pool projection"),
+    ("ex03_inception_module", _inception(final_relu=False), "ReLU is missing"),
+    ("ex03_inception_module", _inception(order=(3, 2, 1, 0)), "concatenation order"),
+    ("ex03_inception_module", _inception(pool_padding=0), "padding=1"),
+    ("ex03_inception_module", _inception(out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5), "out_channels"),
+    ("ex03_inception_module", _inception(pool_proj=False, out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5 + pp),
+     "projection"),
+    ("ex03_cheaper_5x5", _cheaper(_d5, lambda c, r, c5, s: s * s * r * 25 * c5), "costs MACs too"),
+    ("ex03_cheaper_5x5", _cheaper(_d5, _r5, invert=True), "inverted"),
+    ("ex04_bottleneck_macs", _bmacs(shortcut=False), "shortcut"),
+    ("ex04_bottleneck_macs", _bmacs(stride_on_1x1=False), "v1.5"),
+    ("ex04_bottleneck_block", _bottleneck(relu_before_add=True), "too early"),
+    ("ex04_bottleneck_block", _bottleneck(stride_on_3x3=True), "v1.5"),
+    ("ex04_bottleneck_block", _bottleneck(conv_bias=True), "bias=False"),
+    ("ex04_bottleneck_block", _bottleneck(shortcut_bn=False), "shortcut"),
+    ("ex04_cheaper_block", _block_choice(lambda w, m, s: _basic(w, m, s) / 2, _bottle), "TWO 3×3"),
+    ("ex04_cheaper_block", _block_choice(_basic, _bottle, invert=True), "inverted"),
+    ("ex04_cheaper_block", _block_choice(_basic, _bottle, swap=True), "costlier"),
+]
+
+
+@pytest.mark.parametrize("name, implementation, hint", WRONG, ids=[f"{n}-{h}" for n, _, h in WRONG])
+def test_wrong_implementation_fails_with_its_hint(name, implementation, hint):
+    testing.assert_fails_with(name, implementation, hint)
+
+
+def test_an_equivalent_layout_of_the_inception_module_is_accepted():
+    testing.assert_passes("ex03_inception_module", _InceptionFunctionalRelu)
+
+
+def test_every_exercise_has_two_wrong_implementations():
+    counts = {e.name: 0 for e in _exercises()}
+    for name, _, _ in WRONG:
+        counts[name] += 1
+    assert all(n >= 2 for n in counts.values()), counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Framework behaviour
+# ---------------------------------------------------------------------------------------------
+def test_a_check_never_raises_and_prints_one_verdict(capsys):
+    def explodes(*args):
+        raise ZeroDivisionError("boom")
+
+    checks.ex00_conv2d(explodes)
+    checks.ex00_conv2d(None)
+    checks.ex00_conv2d(lambda x, w, b: "not an array")
+    out = capsys.readouterr().out
+    assert out.count("❌") == 3 and "Traceback" not in out
+    assert "raised ZeroDivisionError: boom" in out
+
+
+def test_hidden_cases_are_named_but_their_data_is_not_shown():
+    # correct on the visible cases only: fails on a hidden case, and the feedback shows no inputs for it
+    visible = {tuple(c.data["args"][0]) for c in checks.get("ex00_conv_output_shape").visible()}
+
+    def only_visible(input_shape, out_channels, kernel_size, stride=1, padding=0):
+        n, _, h, w = input_shape
+        if tuple(input_shape) in visible:
+            return (n, out_channels, (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1)
+        return (n, out_channels, h, w)
+
+    verdict = testing.check("ex00_conv_output_shape", only_visible)
+    assert verdict.status == "fail" and "hidden case" in verdict.text
+    assert "inputs:" not in verdict.text and "expected:" not in verdict.text
+    assert verdict.hidden_fraction < 0.5  # what the grader scores: hard-coding the visible cases earns little
+
+
+def test_pass_verdict_is_deterministic():
+    ns = testing.solution_namespace(SOLUTIONS["00"])
+    texts = {testing.check("ex00_conv_cost", ns["conv_cost"]).text for _ in range(2)}
+    assert texts == {"✅ ex00_conv_cost: all 3 visible and 6 hidden cases pass"}
+
+
+def test_codec_round_trip_and_unsupported_values():
+    value = (np.arange(6.0).reshape(2, 3), torch.ones(2), 3, 2.5, "x", [np.int64(4)], {"a": None})
+    back = decode(encode(value))
+    assert compare(value, back) is None and type(back[5][0]) is int
+    assert repr(decode(encode(object()))) == "<object>"
+
+
+def test_unknown_checker_name_is_a_clear_error():
+    with pytest.raises(AttributeError, match="known: ex00_conv2d"):
+        checks.ex00_does_not_exist  # noqa: B018
+
+
+def test_hidden_cases_change_with_the_seed_and_visible_ones_do_not():
+    exercise = checks.get("ex00_conv2d")
+    first, second = exercise.cases(seed=1), exercise.cases(seed=2)
+    visible = [c for c in first if not c.hidden]
+    assert all(compare(a.data, b.data) is None for a, b in zip(visible, [c for c in second if not c.hidden]))
+    hidden_first = [c.data["args"][0] for c in first if c.hidden]
+    hidden_second = [c.data["args"][0] for c in second if c.hidden]
+    assert any(a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(hidden_first, hidden_second))
+
+
+def test_assert_pass_raises_for_nbgrader_style_test_cells(capsys):
+    ns = testing.solution_namespace(SOLUTIONS["00"])
+    checks.assert_pass("ex00_conv_cost", ns["conv_cost"])
+    with pytest.raises(AssertionError, match="not attempted"):
+        checks.assert_pass("ex00_conv_cost", testing.stub_namespace(SOLUTIONS["00"])["conv_cost"])
+    assert capsys.readouterr().out.count("ex00_conv_cost") == 2
+
+
+class _ZeroInception(nn.Module):
+    """A cheat: its state_dict claims all-zero weights and forward returns the matching zeros."""
+
+    def __init__(self, c, c1, r3, c3, r5, c5, pp):
+        super().__init__()
+        self.out_channels = c1 + c3 + c5 + pp
+        self.inner = _Inception(c, c1, r3, c3, r5, c5, pp)
+
+    def state_dict(self, *args, **kwargs):
+        return {k: torch.zeros_like(v) for k, v in self.inner.state_dict().items()}
+
+    def forward(self, x):
+        return torch.zeros(x.shape[0], self.out_channels, *x.shape[2:])
+
+
+def test_a_module_cannot_fake_its_parameters():
+    verdict = testing.check("ex03_inception_module", _ZeroInception)
+    assert verdict.status == "fail" and "does not hold the values the check wrote" in verdict.text

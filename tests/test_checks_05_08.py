@@ -1,0 +1,589 @@
+"""Every checker of lessons 05–08: the solution passes (on the notebook's cases and on other hidden draws), the
+stub is 'not attempted', and plausible wrong implementations fail with their specific hint.
+Harness: course_utils.checks.testing (the same one tests/test_checks.py uses for 00–04)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import checks
+from course_utils.checks import testing
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob("0[5-8]_*.ipynb"))}
+LESSONS = ["05", "06", "07", "08"]
+
+
+def test_every_lesson_has_its_solutions_notebook_and_exercises():
+    assert sorted(SOLUTIONS) == LESSONS
+    for lesson in LESSONS:
+        assert 2 <= len(checks.exercises_for_lesson(lesson)) <= 4
+
+
+@pytest.fixture(scope="module")
+def namespaces():
+    return {lesson: (testing.solution_namespace(path), testing.stub_namespace(path)) for lesson, path in SOLUTIONS.items()}
+
+
+def _exercises():
+    return [e for lesson in LESSONS for e in checks.exercises_for_lesson(lesson)]
+
+
+@pytest.mark.parametrize("exercise", _exercises(), ids=lambda e: e.name)
+def test_solution_passes_and_stub_is_not_attempted(exercise, namespaces):
+    solution_ns, stub_ns = namespaces[exercise.lesson]
+    testing.assert_passes(exercise.name, solution_ns[exercise.target])
+    for seed in (12345, 2026):  # other hidden draws (as at grading time) pass too
+        testing.assert_passes(exercise.name, solution_ns[exercise.target], seed=seed)
+    testing.assert_not_attempted(exercise.name, stub_ns[exercise.target])
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_of_the_lesson_is_checked_in_its_notebook(lesson):
+    text = SOLUTIONS[lesson].read_text()
+    for exercise in checks.exercises_for_lesson(lesson):
+        assert f"checks.{exercise.name}({exercise.target})" in text
+        assert f"({exercise.points:g} points)" in text
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_stated_total_is_the_sum_of_the_points(lesson):
+    total = sum(e.points for e in checks.exercises_for_lesson(lesson))
+    assert f"Total: **{total:g} points**" in SOLUTIONS[lesson].read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong implementations: (exercise, implementation, fragment the hint must contain)
+# ---------------------------------------------------------------------------------------------
+# -- 05 --
+def _fc_channels_last(weight, c, k):
+    return weight.reshape(weight.shape[0], k, k, c).permute(0, 3, 1, 2)
+
+
+def _fc_hw_swapped(weight, c, k):
+    return weight.reshape(weight.shape[0], c, k, k).transpose(2, 3)
+
+
+def _fc_matrix_read_transposed(weight, c, k):
+    return weight.reshape(c, k, k, weight.shape[0]).permute(3, 0, 1, 2)
+
+
+def _map(h_out):
+    def f(height, width, stride=32, window=224):
+        return h_out(height, stride, window), h_out(width, stride, window)
+    return f
+
+
+def _heads(fc, gap):
+    def f(c, s, hidden, n):
+        return fc(c, s, hidden, n), gap(c, s, hidden, n)
+    return f
+
+
+_FC_OK = lambda c, s, h, n: c * s * s * h + h + h * h + h + h * n + n  # noqa: E731
+_GAP_OK = lambda c, s, h, n: c * n + n  # noqa: E731
+
+
+# -- 06 --
+def _grouped(weights, bias=lambda co, g, b: co if b else 0, check=lambda ci, co, g: ci % g == 0 and co % g == 0):
+    def f(c_in, c_out, k, size, groups, bias_flag=True):
+        if not check(c_in, c_out, groups):
+            raise ValueError(f"groups={groups} does not divide the channels")
+        w = weights(c_in, c_out, k, groups)
+        return w + bias(c_out, groups, bias_flag), size * size * w
+    return f
+
+
+def _grouped_asserting(c_in, c_out, k, size, groups, bias=True):
+    assert c_in % groups == 0 and c_out % groups == 0, "groups must divide the channels"
+    w = c_out * (c_in // groups) * k * k
+    return w + (c_out if bias else 0), size * size * w
+
+
+class _SepNoGroups(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(c_in, c_in, k, padding=k // 2, bias=False)
+        self.pointwise = nn.Conv2d(c_in, c_out, 1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+class _SepNoPadding(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(c_in, c_in, k, groups=c_in, bias=False)
+        self.pointwise = nn.Conv2d(c_in, c_out, 1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+class _SepPaddingOne(_SepNoPadding):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__(c_in, c_out, k)
+        self.depthwise.padding = (1, 1)
+
+
+class _SepNoPointwise(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(c_in, c_out, k, padding=k // 2, groups=c_in, bias=False)
+
+    def forward(self, x):
+        return self.depthwise(x)
+
+
+class _SepWithBias(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in)
+        self.pointwise = nn.Conv2d(c_in, c_out, 1)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+class _SepPointwiseFirst(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.pointwise = nn.Conv2d(c_in, c_out, 1, bias=False)
+        self.depthwise = nn.Conv2d(c_out, c_out, k, padding=k // 2, groups=c_out, bias=False)
+
+    def forward(self, x):
+        return self.depthwise(self.pointwise(x))
+
+
+class _SepRelu(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=False)
+        self.pointwise = nn.Conv2d(c_in, c_out, 1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(torch.relu(self.depthwise(x)))
+
+
+def _shuffle_inverse(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, c // groups, groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def _shuffle_no_transpose(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).reshape(n, c, h, w)
+
+
+# -- 07 --
+def _merge_bilinear(coarse, fine, lateral):
+    return lateral(fine) + F.interpolate(coarse, size=fine.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _merge_shrink_fine(coarse, fine, lateral):
+    return F.interpolate(lateral(fine), size=coarse.shape[-2:], mode="nearest") + coarse
+
+
+def _merge_no_lateral(coarse, fine, lateral):
+    return fine + F.interpolate(coarse, size=fine.shape[-2:], mode="nearest")
+
+
+def _merge_scale_factor(coarse, fine, lateral):
+    return lateral(fine) + F.interpolate(coarse, scale_factor=2, mode="nearest")
+
+
+def _merge_no_bias(coarse, fine, lateral):
+    return F.conv2d(fine, lateral.weight) + F.interpolate(coarse, size=fine.shape[-2:], mode="nearest")
+
+
+def _td(accumulate=True, reverse=False, mode="nearest"):
+    def f(features, laterals):
+        lat = [conv(x) for conv, x in zip(laterals, features)]
+        merged = [lat[-1]]
+        for i in range(len(lat) - 2, -1, -1):
+            above = merged[-1] if accumulate else lat[i + 1]
+            kwargs = {} if mode == "nearest" else {"align_corners": False}
+            merged.append(lat[i] + F.interpolate(above, size=lat[i].shape[-2:], mode=mode, **kwargs))
+        return merged if reverse else merged[::-1]
+    return f
+
+
+# -- 08 --
+def _intensity(flops_per_mac=2, bytes_per=4, weights_per_image=False, same_size_out=False, count_out=True, group_weights=True):
+    def f(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch=1):
+        out = size if same_size_out else (size + 2 * padding - k) // stride + 1
+        w = c_out * (c_in // groups) * k * k
+        macs = batch * out * out * w
+        w_bytes = w if group_weights else c_out * c_in * k * k
+        elements = batch * c_in * size * size + w_bytes * (batch if weights_per_image else 1) + (batch * c_out * out * out if count_out else 0)
+        return flops_per_mac * macs / (bytes_per * elements)
+    return f
+
+
+def _roofline_max(intensity, peak, bandwidth):
+    return {"attainable": max(peak, bandwidth * intensity), "bound": "memory" if bandwidth * intensity < peak else "compute"}
+
+
+def _roofline_divide(intensity, peak, bandwidth):
+    roof = bandwidth / intensity
+    return {"attainable": min(peak, roof), "bound": "memory" if roof < peak else "compute"}
+
+
+def _roofline_swapped(intensity, peak, bandwidth):
+    return {"attainable": min(peak, bandwidth * intensity), "bound": "compute" if bandwidth * intensity < peak else "memory"}
+
+
+def _designs(cost_of_design, inverted=False, tie_as_a=False):
+    def f(a, b, size):
+        ma, mb = cost_of_design(a, size), cost_of_design(b, size)
+        if ma == mb and not tie_as_a:
+            return {"cheaper": "tie", "factor": 1.0}
+        factor = max(ma, mb) / min(ma, mb)
+        return {"cheaper": "a" if ma <= mb else "b", "factor": 1 / factor if inverted else factor}
+    return f
+
+
+def _macs_of(strides=True, groups=True, floor=False):
+    def cost(design, size):
+        total = 0
+        for c_in, c_out, k, s, g in design:
+            if strides:
+                size = size // s if floor else (size - 1) // s + 1
+            total += size * size * c_out * (c_in // g if groups else c_in) * k * k
+        return total
+    return cost
+
+
+def _params_of(design, size):
+    return sum(c_out * (c_in // g) * k * k for c_in, c_out, k, s, g in design)
+
+
+WRONG: list[tuple[str, object, str]] = [
+    # 05
+    ("ex05_fc_weight_to_conv", _fc_channels_last, "reshape order"),
+    ("ex05_fc_weight_to_conv", _fc_hw_swapped, "H and W are swapped"),
+    ("ex05_fc_weight_to_conv", _fc_matrix_read_transposed, "ROW"),
+    ("ex05_fc_weight_to_conv", lambda w, c, k: w.reshape(w.shape[0], k, k, c) if c != k else w.reshape(w.shape[0], c, k, k) * 0,
+     "channel axis second"),
+    ("ex05_score_map_shape", _map(lambda s, st, win: s // st), "feature map before fc6"),
+    ("ex05_score_map_shape", _map(lambda s, st, win: (s - win) // st), "+1"),
+    ("ex05_score_map_shape", _map(lambda s, st, win: s // win), "overlap"),
+    ("ex05_score_map_shape", _map(lambda s, st, win: math.ceil((s - win) / st) + 1), "floor"),
+    ("ex05_score_map_shape", lambda h, w, s=32, win=224: ((w - win) // s + 1, (h - win) // s + 1), "swapped"),
+    ("ex05_head_params", _heads(lambda c, s, h, n: c * s * s * h + h * h + h * n, lambda c, s, h, n: c * n), "biases"),
+    ("ex05_head_params", _heads(lambda c, s, h, n: c * h + h + h * h + h + h * n + n, _GAP_OK), "flattened"),
+    ("ex05_head_params", _heads(_FC_OK, lambda c, s, h, n: (c * n + n) * s * s), "shares its weights"),
+    ("ex05_head_params", _heads(lambda c, s, h, n: c * s * s * h + h + h * n + n, _GAP_OK), "three Linear"),
+    # 06
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * ci * k * k), "groups is ignored"),
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (co // g) * k * k), "INPUT channels"),
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * ci * k * k / g**2), "divide by groups once"),
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, bias=lambda co, g, b: co // g if b else 0),
+     "biases do not shrink"),
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: True), "raise ValueError"),
+    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: ci % g == 0), "both"),
+    ("ex06_grouped_conv_cost", _grouped_asserting, "not assert"),
+    ("ex06_depthwise_separable", _SepNoGroups, "groups is ignored"),
+    ("ex06_depthwise_separable", _SepNoPadding, "padding=kernel_size // 2"),
+    ("ex06_depthwise_separable", _SepPaddingOne, "grow with the kernel"),
+    ("ex06_depthwise_separable", _SepNoPointwise, "forgot the pointwise"),
+    ("ex06_depthwise_separable", _SepWithBias, "bias=False"),
+    ("ex06_depthwise_separable", _SepPointwiseFirst, "comes first"),
+    ("ex06_depthwise_separable", _SepRelu, "no activation"),
+    ("ex06_separable_cost_ratio", lambda m, n, k, s: 1 / n + 1 / k, "K·K"),
+    ("ex06_separable_cost_ratio", lambda m, n, k, s: 1 / (1 / n + 1 / k**2), "saving factor"),
+    ("ex06_separable_cost_ratio", lambda m, n, k, s: 1 / m + 1 / k**2, "N is out_channels"),
+    ("ex06_separable_cost_ratio", lambda m, n, k, s: 1 / k**2, "depthwise conv's own cost"),
+    ("ex06_channel_shuffle", _shuffle_inverse, "wrong way round"),
+    ("ex06_channel_shuffle", _shuffle_no_transpose, "transpose the two channel axes"),
+    ("ex06_channel_shuffle", lambda x, g: x.reshape(x.shape[0], -1), "axes"),
+    # 07
+    ("ex07_lateral_merge", _merge_bilinear, "nearest"),
+    ("ex07_lateral_merge", _merge_shrink_fine, "FINE map's size"),
+    ("ex07_lateral_merge", _merge_no_lateral, "lateral"),
+    ("ex07_lateral_merge", _merge_scale_factor, "size=fine.shape[-2:]"),
+    ("ex07_lateral_merge", _merge_no_bias, "bias"),
+    ("ex07_top_down", _td(accumulate=False), "MERGED map"),
+    ("ex07_top_down", _td(reverse=True), "fine → coarse"),
+    ("ex07_top_down", _td(mode="bilinear"), "nearest"),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz)], "biases"),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz)], "1×1"),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d + d, s * s * c * d) for c, s in zip(ch, sz[::-1])], "its own map size"),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz)], "not MACs"),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz)), "level i"),
+    # 08
+    ("ex08_arithmetic_intensity", _intensity(flops_per_mac=1), "two FLOPs"),
+    ("ex08_arithmetic_intensity", _intensity(bytes_per=1), "4 bytes"),
+    ("ex08_arithmetic_intensity", _intensity(weights_per_image=True), "once per batch"),
+    ("ex08_arithmetic_intensity", _intensity(same_size_out=True), "H_out × W_out"),
+    ("ex08_arithmetic_intensity", _intensity(count_out=False), "output"),
+    ("ex08_arithmetic_intensity", _intensity(group_weights=False), "C_in/groups"),
+    ("ex08_roofline", _roofline_max, "LOWER"),
+    ("ex08_roofline", _roofline_divide, "bandwidth · intensity"),
+    ("ex08_roofline", _roofline_swapped, "swapped"),
+    ("ex08_compare_designs", _designs(_params_of), "compared parameters"),
+    ("ex08_compare_designs", _designs(_macs_of(strides=False)), "ignored the strides"),
+    ("ex08_compare_designs", _designs(_macs_of(floor=True)), "(H − 1) // stride + 1"),
+    ("ex08_compare_designs", _designs(_macs_of(groups=False)), "groups is ignored"),
+    ("ex08_compare_designs", _designs(_macs_of(), inverted=True), "at least 1"),
+    ("ex08_compare_designs", _designs(_macs_of(), tie_as_a=True), "tie"),
+]
+
+
+@pytest.mark.parametrize("name, implementation, hint", WRONG, ids=[f"{n}-{h}" for n, _, h in WRONG])
+def test_wrong_implementation_fails_with_its_hint(name, implementation, hint):
+    testing.assert_fails_with(name, implementation, hint)
+
+
+def test_every_exercise_has_two_wrong_implementations():
+    counts = {e.name: 0 for e in _exercises()}
+    for name, _, _ in WRONG:
+        counts[name] += 1
+    assert all(n >= 2 for n in counts.values()), counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Specific behaviour of these checkers
+# ---------------------------------------------------------------------------------------------
+def test_pass_verdicts_are_deterministic(namespaces):
+    for exercise in _exercises():
+        solution_ns, _ = namespaces[exercise.lesson]
+        texts = {testing.check(exercise.name, solution_ns[exercise.target]).text for _ in range(2)}
+        n_visible = len(exercise.visible())
+        n_hidden = len(exercise.cases()) - n_visible
+        assert texts == {f"✅ {exercise.name}: all {n_visible} visible and {n_hidden} hidden cases pass"}
+
+
+def test_hidden_case_data_is_not_shown():
+    # right on the visible cases only: fails on a hidden case, whose inputs are not printed
+    visible = {tuple(c.data["args"][:2]) for c in checks.get("ex05_score_map_shape").visible()}
+
+    def only_visible(height, width, stride=32, window=224):
+        if (height, width) in visible:
+            return (height - window) // stride + 1, (width - window) // stride + 1
+        return 1, 1
+
+    verdict = testing.check("ex05_score_map_shape", only_visible)
+    assert verdict.status == "fail" and "hidden case" in verdict.text
+    assert "inputs:" not in verdict.text and "expected:" not in verdict.text
+
+
+def test_checks_never_raise_for_wrong_answers(capsys):
+    def explodes(*args):
+        raise ZeroDivisionError("boom")
+
+    for exercise in _exercises():
+        checker = getattr(checks, exercise.name)
+        checker(explodes)
+        checker(None)
+        checker(lambda *args: "not an answer")
+    out = capsys.readouterr().out
+    assert out.count("❌") == 3 * len(_exercises()) and "Traceback" not in out and "the check itself failed" not in out
+
+
+def test_a_visible_failure_names_the_expected_valueerror():
+    def never_raises(c_in, c_out, k, size, groups, bias=True):
+        w = c_out * (c_in // groups) * k * k
+        return w + (c_out if bias else 0), size * size * w
+
+    verdict = testing.check("ex06_grouped_conv_cost", never_raises)
+    assert "visible case 'groups=4 does not divide in_channels=30'" in verdict.text
+    assert "expected: ValueError (groups=4 does not divide in_channels=30)" in verdict.text
+
+
+def test_the_visible_shuffle_case_is_the_documented_order():
+    case = checks.get("ex06_channel_shuffle").visible()[0]
+    x, groups = case.data["args"]
+    from course_utils.blocks import channel_shuffle
+
+    assert channel_shuffle(x, groups).flatten().tolist() == [0, 3, 1, 4, 2, 5]
+
+
+def test_each_grading_seed_redraws_the_hidden_cases_under_the_same_labels():
+    from course_utils.checks._framework import compare
+
+    for exercise in _exercises():
+        a, b = exercise.cases(seed=1), exercise.cases(seed=2)
+        assert [c.label for c in a] == [c.label for c in b]
+        assert all(compare(x.data, y.data) is None for x, y in zip(a, b) if not x.hidden)  # visible cases are fixed
+        assert any(compare(x.data, y.data) is not None for x, y in zip(a, b) if x.hidden), exercise.name
+
+
+def test_compare_designs_visible_factors_are_the_lessons():
+    from course_utils import counting
+
+    # lesson 08 pins 8.69× (depthwise-separable, 256 @28) and 9.68× (Inception's 5×5 with a 16-wide 1×1 reduction)
+    dense = counting.conv_macs(256, 256, 3, 28, padding=1)
+    separable = counting.conv_macs(256, 256, 3, 28, padding=1, groups=256) + counting.conv_macs(256, 256, 1, 28)
+    ns = testing.solution_namespace(SOLUTIONS["08"])
+    first, second = (c.data["args"] for c in checks.get("ex08_compare_designs").visible())
+    assert ns["compare_designs"](*first) == {"cheaper": "b", "factor": dense / separable}
+    assert round(dense / separable, 2) == 8.69
+    assert round(ns["compare_designs"](*second)["factor"], 2) == 9.68
+
+
+def test_arithmetic_intensity_matches_bench():
+    from course_utils import bench
+
+    ns = testing.solution_namespace(SOLUTIONS["08"])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        g = int(rng.choice([1, 2, 4]))
+        c_in, c_out, k = g * int(rng.integers(1, 40)), g * int(rng.integers(1, 40)), int(rng.choice([1, 3, 5]))
+        args = (c_in, c_out, k, int(rng.integers(k + 1, 40)), int(rng.integers(1, 3)), k // 2, g, int(rng.integers(1, 9)))
+        expected = bench.conv_arithmetic_intensity(*args[:4], stride=args[4], padding=args[5], groups=g, batch_size=args[7])
+        assert math.isclose(ns["arithmetic_intensity"](*args), expected, rel_tol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkers' reference answers agree with PyTorch and with the course's package (build it, then check it)
+# ---------------------------------------------------------------------------------------------
+def _all_cases(name):
+    exercise = checks.get(name)
+    return exercise.cases() + exercise.cases(seed=7)
+
+
+def test_fc_weight_reference_makes_the_conv_compute_the_linear_layer():
+    from course_utils.checks import lesson05
+
+    for case in _all_cases("ex05_fc_weight_to_conv"):
+        weight, c, k = case.data["args"]
+        x = torch.randn(2, c, k, k, dtype=torch.float64)
+        conv_out = F.conv2d(x, lesson05._fc_ref(weight, c, k))[:, :, 0, 0]
+        assert torch.allclose(conv_out, nn.Flatten()(x) @ weight.double().T, atol=1e-10), case.label
+
+
+def test_score_map_reference_is_the_converted_vgg16s_output_size():
+    from course_utils import counting, models
+    from course_utils.checks import lesson05
+
+    with torch.device("meta"):
+        vgg = models.vgg16()
+    converted = models.fc_to_conv(vgg)
+    for h, w in [(224, 224), (255, 300), (384, 384), (480, 640), (511, 257)]:
+        assert counting.profile(converted, (1, 3, h, w)).rows[-1].output_shape[2:] == lesson05._map_ref(h, w)
+
+
+def test_head_reference_counts_the_modules_parameters():
+    from course_utils import counting, models
+    from course_utils.checks import lesson05
+
+    with torch.device("meta"):
+        vgg = models.vgg16()
+    assert lesson05._head_ref(512, 7, 4096, 1000) == (counting.count_params(vgg.classifier), 513_000)
+    for case in _all_cases("ex05_head_params"):
+        c, s, hidden, n = case.data["args"]
+        with torch.device("meta"):
+            fc = nn.Sequential(nn.Flatten(), nn.Linear(c * s * s, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                               nn.Linear(hidden, n))
+            gap = nn.Sequential(nn.Conv2d(c, n, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        assert lesson05._head_ref(c, s, hidden, n) == (counting.count_params(fc), counting.count_params(gap)), case.label
+
+
+def test_grouped_reference_agrees_with_counting_and_pytorch():
+    from course_utils import counting
+    from course_utils.checks import lesson06
+
+    for case in _all_cases("ex06_grouped_conv_cost"):
+        c_in, c_out, k, size, groups, bias = case.data["args"]
+        expected = lesson06._grouped_ref(c_in, c_out, k, size, groups, bias)
+        if "raised" in expected:
+            with pytest.raises(ValueError):
+                nn.Conv2d(c_in, c_out, k, groups=groups, device="meta")
+            with pytest.raises(ValueError):
+                counting.conv_params(c_in, c_out, k, groups=groups, bias=bias)
+            continue
+        conv = nn.Conv2d(c_in, c_out, k, padding=k // 2, groups=groups, bias=bias, device="meta")
+        assert expected["value"] == (counting.count_params(conv),
+                                     counting.profile(conv, (1, c_in, size, size)).total_macs), case.label
+
+
+def test_separable_reference_is_the_course_blocks_depthwise_then_pointwise():
+    from course_utils import blocks
+    from course_utils.checks import lesson06
+
+    for c_in, c_out, k in [(4, 8, 3), (3, 5, 5), (6, 6, 7)]:
+        ours, theirs = lesson06._sep_reference(c_in, c_out, k), blocks.DepthwiseSeparable(c_in, c_out, k)
+        assert repr(ours.depthwise) == repr(theirs.depthwise) and repr(ours.pointwise) == repr(theirs.pointwise)
+        ours.load_state_dict({"depthwise.weight": theirs.depthwise.weight, "pointwise.weight": theirs.pointwise.weight})
+        x = torch.randn(2, c_in, 9, 7)
+        with torch.no_grad():
+            assert torch.equal(ours(x), theirs.pointwise(theirs.depthwise(x)))
+
+
+def test_ratio_reference_is_counted_macs():
+    from course_utils import counting
+    from course_utils.checks import lesson06
+
+    for case in _all_cases("ex06_separable_cost_ratio"):
+        m, n, k, s = case.data["args"]
+        standard = counting.conv_macs(m, n, k, s, padding=k // 2)
+        separable = counting.conv_macs(m, m, k, s, padding=k // 2, groups=m) + counting.conv_macs(m, n, 1, s)
+        assert math.isclose(lesson06._ratio_ref(m, n, k, s), separable / standard, rel_tol=1e-12)
+        assert math.isclose(lesson06._ratio_ref(m, n, k, s), 1 / n + 1 / k**2, rel_tol=1e-12)
+
+
+def test_shuffle_reference_is_the_course_blocks_channel_shuffle():
+    from course_utils import blocks
+    from course_utils.checks import lesson06
+
+    for case in _all_cases("ex06_channel_shuffle"):
+        x, groups = case.data["args"]
+        assert torch.equal(lesson06._shuffle_ref(x, groups), blocks.channel_shuffle(x, groups)), case.label
+
+
+def test_top_down_reference_is_the_course_fpn_without_its_smoothing():
+    from course_utils import blocks
+    from course_utils.checks import lesson07
+
+    for case in _all_cases("ex07_top_down"):
+        features, params = case.data["args"]
+        fpn = blocks.FPN([f.shape[1] for f in features], out_channels=params[0][0].shape[0]).double()
+        with torch.no_grad():
+            for conv, (weight, bias) in zip(fpn.lateral, params):
+                conv.weight.copy_(weight)
+                conv.bias.copy_(bias)
+        fpn.smooth = nn.ModuleList(nn.Identity() for _ in features)
+        with torch.no_grad():
+            expected = fpn([f.double() for f in features])
+        for ours, theirs in zip(lesson07._td(features, params), expected, strict=True):
+            assert torch.allclose(ours, theirs, atol=1e-10), case.label
+    # a single merge is the two-level top-down pass
+    for case in _all_cases("ex07_lateral_merge"):
+        coarse, fine, weight, bias = case.data["args"]
+        assert torch.equal(lesson07._merge_ref(coarse, fine, weight, bias),
+                           lesson07._lateral(fine, weight, bias) + F.interpolate(coarse.double(), size=fine.shape[-2:]))
+
+
+def test_lateral_costs_reference_agrees_with_counting():
+    from course_utils import counting
+    from course_utils.checks import lesson07
+
+    for case in _all_cases("ex07_lateral_costs"):
+        channels, sizes, d = case.data["args"]
+        assert lesson07._costs_ref(channels, sizes, d) == [
+            (counting.conv_params(c, d, 1), counting.conv_macs(c, d, 1, s)) for c, s in zip(channels, sizes)]
+
+
+def test_compare_designs_reference_agrees_with_profiling_the_designs():
+    from course_utils import counting
+    from course_utils.checks import lesson08
+
+    for case in _all_cases("ex08_compare_designs"):
+        a, b, size = case.data["args"]
+        macs = []
+        for design in (a, b):
+            with torch.device("meta"):
+                net = nn.Sequential(*(nn.Conv2d(ci, co, k, s, k // 2, groups=g, bias=False) for ci, co, k, s, g in design))
+            macs.append(counting.profile(net, (1, design[0][0], size, size)).total_macs)
+            assert lesson08._design_macs(design, size) == macs[-1], case.label
+        expected = lesson08._cmp_ref(a, b, size)
+        assert expected["cheaper"] == ("tie" if macs[0] == macs[1] else "a" if macs[0] < macs[1] else "b")
+        assert math.isclose(expected["factor"], max(macs) / min(macs), rel_tol=1e-12)
