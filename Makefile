@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Serves the whole course folder (lessons, exercises, solutions) and opens lesson 00.
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" notebooks/
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks/00_multichannel_conv.ipynb
 
 test: setup
 	$(PY) -m pytest -n $(JOBS) $(NBVAL) tests notebooks solutions

@@ -1,0 +1,40 @@
+"""The README's two commands: what `make lab` and `make test` would run (dry run, nothing executed)."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def dry_run(target: str) -> str:
+    """The commands ``make TARGET`` would run, continuation lines joined."""
+    out = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return out.replace("\\\n", " ")
+
+
+def test_lab_serves_the_whole_course_and_opens_lesson_00():
+    command = dry_run("lab").strip().splitlines()[-1]
+    assert "jupyter lab" in command
+    assert f'--ServerApp.root_dir="{ROOT}"' in command, "the file browser must show notebooks/, exercises/ and solutions/"
+    opened = re.search(r"--LabApp.default_url=/lab/tree/(\S+)", command).group(1)
+    assert (ROOT / opened).is_file(), f"make lab opens {opened}, which does not exist"
+
+
+def test_lab_passes_allow_root_only_to_root():
+    assert ("--allow-root" in dry_run("lab")) == (os.getuid() == 0)
+
+
+def test_test_target_runs_unit_tests_and_every_notebook_folder_with_nbval():
+    command = dry_run("test").strip().splitlines()[-1]
+    assert "pytest" in command and "--nbval" in command and "--nbval-current-env" in command
+    assert command.split()[-3:] == ["tests", "notebooks", "solutions"]
+
+
+def test_ci_runs_make_test():
+    assert "make test\n" in (ROOT / ".ci" / "run").read_text()
