@@ -1,6 +1,6 @@
-"""Every checker of lessons 05–08: the solution passes (on the notebook's cases and on other hidden draws), the
-stub is 'not attempted', and plausible wrong implementations fail with their specific hint.
-Harness: course_utils.checks.testing (the same one tests/test_checks.py uses for 00–04)."""
+"""Checkers of lessons 05–08: plausible wrong implementations fail with their specific hint, and each
+checker's reference answer agrees with PyTorch and the course package. What every checker must do
+(solution passes, stub 'not attempted', deterministic pass text) is in tests/test_checks_every_lesson.py."""
 
 from __future__ import annotations
 
@@ -21,42 +21,8 @@ SOLUTIONS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob("0[5-8]_
 LESSONS = ["05", "06", "07", "08"]
 
 
-def test_every_lesson_has_its_solutions_notebook_and_exercises():
-    assert sorted(SOLUTIONS) == LESSONS
-    for lesson in LESSONS:
-        assert 2 <= len(checks.exercises_for_lesson(lesson)) <= 4
-
-
-@pytest.fixture(scope="module")
-def namespaces():
-    return {lesson: (testing.solution_namespace(path), testing.stub_namespace(path)) for lesson, path in SOLUTIONS.items()}
-
-
 def _exercises():
     return [e for lesson in LESSONS for e in checks.exercises_for_lesson(lesson)]
-
-
-@pytest.mark.parametrize("exercise", _exercises(), ids=lambda e: e.name)
-def test_solution_passes_and_stub_is_not_attempted(exercise, namespaces):
-    solution_ns, stub_ns = namespaces[exercise.lesson]
-    testing.assert_passes(exercise.name, solution_ns[exercise.target])
-    for seed in (12345, 2026):  # other hidden draws (as at grading time) pass too
-        testing.assert_passes(exercise.name, solution_ns[exercise.target], seed=seed)
-    testing.assert_not_attempted(exercise.name, stub_ns[exercise.target])
-
-
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_every_exercise_of_the_lesson_is_checked_in_its_notebook(lesson):
-    text = SOLUTIONS[lesson].read_text()
-    for exercise in checks.exercises_for_lesson(lesson):
-        assert f"checks.{exercise.name}({exercise.target})" in text
-        assert f"({exercise.points:g} points)" in text
-
-
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_stated_total_is_the_sum_of_the_points(lesson):
-    total = sum(e.points for e in checks.exercises_for_lesson(lesson))
-    assert f"Total: **{total:g} points**" in SOLUTIONS[lesson].read_text()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,15 +318,6 @@ def test_every_exercise_has_two_wrong_implementations():
 # ---------------------------------------------------------------------------------------------
 # Specific behaviour of these checkers
 # ---------------------------------------------------------------------------------------------
-def test_pass_verdicts_are_deterministic(namespaces):
-    for exercise in _exercises():
-        solution_ns, _ = namespaces[exercise.lesson]
-        texts = {testing.check(exercise.name, solution_ns[exercise.target]).text for _ in range(2)}
-        n_visible = len(exercise.visible())
-        n_hidden = len(exercise.cases()) - n_visible
-        assert texts == {f"✅ {exercise.name}: all {n_visible} visible and {n_hidden} hidden cases pass"}
-
-
 def test_hidden_case_data_is_not_shown():
     # right on the visible cases only: fails on a hidden case, whose inputs are not printed
     visible = {tuple(c.data["args"][:2]) for c in checks.get("ex05_score_map_shape").visible()}
