@@ -24,11 +24,11 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits  # ships with scikit-learn; controls NumPy's BLAS threads
+from threadpoolctl import threadpool_limits  # a declared dependency; controls NumPy's BLAS threads
 from torch.utils import benchmark
 
 from ._validate import IntPair, pair, positive_int
-from .counting import conv_macs, conv_output_size
+from .counting import conv_macs, conv_output_hw
 
 __all__ = [
     "time_callable",
@@ -173,10 +173,7 @@ def conv_bytes(
     conv_macs(in_channels, out_channels, kernel_size, input_size, stride, padding, dilation, groups)  # validates
     kh, kw = pair("kernel_size", kernel_size)
     h, w = pair("input_size", input_size)
-    sh, sw = pair("stride", stride)
-    ph, pw = pair("padding", padding, allow_zero=True)
-    dh, dw = pair("dilation", dilation)
-    h_out, w_out = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
+    h_out, w_out = conv_output_hw(input_size, kernel_size, stride, padding, dilation)
     n = positive_int("batch_size", batch_size)
     elements = n * in_channels * h * w + out_channels * (in_channels // groups) * kh * kw + n * out_channels * h_out * w_out
     return elements * bytes_per_element

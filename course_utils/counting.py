@@ -28,6 +28,7 @@ from ._validate import IntPair, divisible, non_negative_int, pair, positive_int
 
 __all__ = [
     "conv_output_size",
+    "conv_output_hw",
     "conv_params",
     "conv_macs",
     "linear_params",
@@ -64,6 +65,16 @@ def conv_output_size(
             f"the padded input size={size} + 2*padding={padding} = {padded}"
         )
     return (padded - span) // stride + 1
+
+
+def conv_output_hw(
+    input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1
+) -> tuple[int, int]:
+    """``(H_out, W_out)`` of a convolution on an ``H×W`` input; each argument an int or an ``(h, w)`` pair."""
+    (h, w), (kh, kw) = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    (sh, sw), (dh, dw) = pair("stride", stride), pair("dilation", dilation)
+    ph, pw = pair("padding", padding, allow_zero=True)
+    return conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
 
 
 def conv_params(
@@ -106,12 +117,7 @@ def conv_macs(
     divisible("out_channels", out_channels, groups)
     batch_size = positive_int("batch_size", batch_size)
     kh, kw = pair("kernel_size", kernel_size)
-    h, w = pair("input_size", input_size)
-    sh, sw = pair("stride", stride)
-    ph, pw = pair("padding", padding, allow_zero=True)
-    dh, dw = pair("dilation", dilation)
-    h_out = conv_output_size(h, kh, sh, ph, dh)
-    w_out = conv_output_size(w, kw, sw, pw, dw)
+    h_out, w_out = conv_output_hw(input_size, kernel_size, stride, padding, dilation)
     return batch_size * h_out * w_out * out_channels * (in_channels // groups) * kh * kw
 
 

@@ -7,6 +7,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from course_utils.counting import (
     conv_macs,
+    conv_output_hw,
     conv_output_size,
     conv_params,
     count_params,
@@ -132,3 +133,10 @@ def test_profile_by_kind_sums_to_totals():
     kinds = prof.by_kind()
     assert sum(m for _, m in kinds.values()) == prof.total_macs
     assert kinds["Conv2d 1×1"] == (conv_params(16, 32, 1), conv_macs(16, 32, 1, 16))
+
+
+@pytest.mark.parametrize("size,k,s,p,d", [((224, 200), 7, 2, 3, 1), (56, (1, 3), (2, 1), (0, 1), 1), (32, 3, 1, 2, 2)])
+def test_conv_output_hw_equals_pytorch(size, k, s, p, d):
+    h, w = (size, size) if isinstance(size, int) else size
+    out = nn.Conv2d(1, 1, k, s, p, d, device="meta")(torch.empty(1, 1, h, w, device="meta"))
+    assert conv_output_hw(size, k, s, p, d) == tuple(out.shape[-2:])
