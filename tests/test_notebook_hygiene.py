@@ -58,7 +58,8 @@ def test_size_stays_small(path):
 def test_lesson_opens_with_goals_and_points_to_its_exercises(path):
     nb = notebooks.read(path)
     first = nb.cells[0]
-    assert first.cell_type == "markdown" and first.source.lstrip().startswith("# "), "lesson must open with a title"
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} — "), \
+        f"lesson must open with its title '# {path.name[:2]} — …'"
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert f"exercises/{path.name}" in markdown, f"{path.name} must point to exercises/{path.name}"
     assert (ROOT / "solutions" / path.name).exists() or not SOLUTIONS, f"no solutions/{path.name} for this lesson"
