@@ -3,7 +3,7 @@
 In a solutions notebook the learner's part of a code cell sits between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` (nbgrader's markers). The line just above ``### BEGIN SOLUTION`` must be a comment
 ``# Hint: ...`` (the solution keeps it for instructors). The generated notebook replaces that comment and the
-region by one line at the region's indentation,
+region by a stub at the region's indentation (wrapped over several lines when longer than 100 characters),
 
     raise NotImplementedError("your code here. Hint: ...")
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -27,11 +28,26 @@ __all__ = ["BEGIN", "END", "MarkerError", "strip_solutions", "build_notebook", "
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+MAX_LINE = 100  # longer stubs are wrapped
 _HINT = re.compile(r"^\s*# Hint:\s*(?P<hint>\S.*?)\s*$")
 
 
 class MarkerError(ValueError):
     """Unbalanced, nested or hint-less solution markers (the message names the notebook and the cell)."""
+
+
+def _stub(indent: str, hint: str) -> str:
+    """``raise NotImplementedError("your code here. Hint: ...")`` at ``indent``, wrapped into implicitly
+    concatenated string pieces when one line would be longer than ``MAX_LINE`` (no sideways scrolling)."""
+    message = "your code here. Hint: " + hint
+    one_line = f"{indent}raise NotImplementedError({message!r})"
+    if len(one_line) <= MAX_LINE:
+        return one_line
+    width = MAX_LINE - len(indent) - 4 - 2  # the continuation indent and the quotes
+    pieces = textwrap.wrap(message, width=width, drop_whitespace=False, break_long_words=False, break_on_hyphens=False)
+    assert "".join(pieces) == message
+    body = "\n".join(f"{indent}    {piece!r}" for piece in pieces)
+    return f"{indent}raise NotImplementedError(\n{body}\n{indent})"
 
 
 def strip_solutions(source: str, where: str = "cell") -> str:
@@ -49,7 +65,7 @@ def strip_solutions(source: str, where: str = "cell") -> str:
                 raise MarkerError(f"{where}, line {number}: the line above '{BEGIN}' must be a '# Hint: ...' comment")
             hint = match.group("hint")
             indent = line[: len(line) - len(line.lstrip())]
-            out[-1] = f"{indent}raise NotImplementedError({('your code here. Hint: ' + hint)!r})"  # replaces the comment
+            out[-1] = _stub(indent, hint)  # replaces the comment
             inside = True
         elif stripped == END:
             if not inside:

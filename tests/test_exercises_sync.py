@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils import checks, notebooks
-from course_utils.exercises import BEGIN, END, MarkerError, build_all, build_notebook, strip_solutions
+from course_utils.exercises import BEGIN, END, MAX_LINE, MarkerError, build_all, build_notebook, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
@@ -35,6 +35,37 @@ def test_stub_replaces_hint_and_region_at_their_indentation():
     source = f"def f(x):\n    # Hint: double it\n    {BEGIN}\n    return 2 * x\n    {END}\n\nprint(f)"
     assert strip_solutions(source) == (
         "def f(x):\n    raise NotImplementedError('your code here. Hint: double it')\n\nprint(f)")
+
+
+def test_a_long_hint_is_wrapped_and_its_message_kept_whole():
+    hint = "a conv with C_in inputs, C_out outputs and a K×K kernel has C_in*K*K*C_out + C_out parameters " * 2
+    source = f"def f():\n        # Hint: {hint.strip()}\n        {BEGIN}\n        return 1\n        {END}"
+    stub = strip_solutions(source)
+    assert all(len(line) <= MAX_LINE for line in stub.splitlines())
+    namespace: dict = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError) as info:
+        namespace["f"]()
+    assert str(info.value) == "your code here. Hint: " + hint.strip()
+
+
+def _stub_lines(source: str) -> list[str]:
+    """The lines of every ``raise NotImplementedError(...)`` stub in a cell's source."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        starts = "raise NotImplementedError(" in line
+        if starts or inside:
+            lines.append(line)
+        inside = (inside or starts) and not line.rstrip().endswith(")")
+    return lines
+
+
+def test_generated_stubs_fit_the_screen():
+    stubs = [line for path in EXERCISES for cell in notebooks.read(path).cells if cell.cell_type == "code"
+             for line in _stub_lines(cell.source)]
+    assert stubs, "no stubs found in exercises/"
+    long = [line for line in stubs if len(line) > MAX_LINE]
+    assert not long, f"stub lines longer than {MAX_LINE} characters: {long}"
 
 
 @pytest.mark.parametrize("source, message", [
