@@ -481,7 +481,9 @@ def grade_submission(
                 verdict = judge_all(exercise, cases, results)
                 res.points = round(exercise.points * verdict.hidden_fraction, 2)
                 hidden_passed = round(verdict.hidden_fraction * verdict.hidden_total)
-                res.feedback = f"{verdict.text}\n(scored on the hidden cases: {hidden_passed} of {verdict.hidden_total} pass)"
+                res.feedback = verdict.text
+                if verdict.status != "not_attempted":  # a stub is never run on the hidden cases
+                    res.feedback += f"\n(scored on the hidden cases: {hidden_passed} of {verdict.hidden_total} pass)"
                 if verdict.status == "not_attempted":
                     res.reason = "not attempted"
                 elif verdict.status == "fail":

@@ -219,7 +219,9 @@ def test_feedback_file_per_submission(graded):
     text = (folder / "cheater__00_multichannel_conv.md").read_text()
     assert "Score: 0 / 9" in text and "not attempted" in text
     wrong = (folder / "wrong__00_multichannel_conv.md").read_text()
-    assert "hint:" in wrong
+    assert "hint:" in wrong and "(scored on the hidden cases:" in wrong
+    stub = (folder / "stub__00_multichannel_conv.md").read_text()
+    assert stub.count("not attempted yet") == 3 and "scored on the hidden cases" not in stub  # no "0 of 0 pass"
 
 
 def test_submission_discovery_and_lesson_detection(tmp_path):
