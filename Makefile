@@ -29,8 +29,9 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks/00_multichannel_conv.ipynb
 
+# --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist).
 test: setup
-	$(PY) -m pytest -n $(JOBS) $(NBVAL) tests notebooks solutions
+	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) tests notebooks solutions
 
 # A static HTML site of every lesson, exercise and solution with stored outputs (open site/index.html).
 site: setup

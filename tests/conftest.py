@@ -11,6 +11,12 @@ SOLUTION_NOTEBOOKS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob
 
 
 @pytest.fixture(scope="session")
+def solution_notebooks() -> dict[str, Path]:
+    """``{lesson: solutions notebook path}``, e.g. ``{"03": .../solutions/03_inception.ipynb}``."""
+    return dict(SOLUTION_NOTEBOOKS)
+
+
+@pytest.fixture(scope="session")
 def exercise_namespaces():
     """``{lesson: (solution namespace, stub namespace)}``: each solutions notebook's code run in-process,
     once as written and once with its solution regions replaced by the generated stubs."""

@@ -5,19 +5,21 @@ lesson's checkers are tested in tests/test_checks.py (00–04) and tests/test_ch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import ROOT, SOLUTION_NOTEBOOKS
 from course_utils import checks
 from course_utils.checks import testing
 
+ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXERCISES = [e for lesson in LESSONS for e in checks.exercises_for_lesson(lesson)]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_every_lesson_has_a_solutions_notebook_with_two_to_four_exercises(lesson):
-    assert lesson in SOLUTION_NOTEBOOKS, f"lesson {lesson} has no solutions/{lesson}_*.ipynb"
+def test_every_lesson_has_a_solutions_notebook_with_two_to_four_exercises(lesson, solution_notebooks):
+    assert lesson in solution_notebooks, f"lesson {lesson} has no solutions/{lesson}_*.ipynb"
     assert 2 <= len(checks.exercises_for_lesson(lesson)) <= 4
 
 
@@ -39,8 +41,8 @@ def test_pass_verdict_is_deterministic(exercise, exercise_namespaces):
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_notebook_calls_every_checker_and_states_the_points(lesson):
-    text = SOLUTION_NOTEBOOKS[lesson].read_text()
+def test_notebook_calls_every_checker_and_states_the_points(lesson, solution_notebooks):
+    text = solution_notebooks[lesson].read_text()
     exercises = checks.exercises_for_lesson(lesson)
     for exercise in exercises:
         assert f"checks.{exercise.name}({exercise.target})" in text

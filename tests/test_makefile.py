@@ -14,7 +14,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def dry_run(target: str) -> str:
     """The commands ``make TARGET`` would run, continuation lines joined."""
-    out = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # Run from inside `make test`, a child make would inherit its flags and print "make[1]: ..." lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    out = subprocess.run(["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout
     return out.replace("\\\n", " ")
 
 
@@ -33,6 +36,8 @@ def test_lab_passes_allow_root_only_to_root():
 def test_test_target_runs_unit_tests_and_every_notebook_folder_with_nbval():
     command = dry_run("test").strip().splitlines()[-1]
     assert "pytest" in command and "--nbval" in command and "--nbval-current-env" in command
+    if " -n " in command:  # with xdist, a notebook's cells must stay on one worker, in order, in one kernel
+        assert "--dist loadscope" in command
     assert command.split()[-3:] == ["tests", "notebooks", "solutions"]
 
 
