@@ -291,23 +291,27 @@ class _Kernel:
             return "dead"
         return "ok"
 
+    def _run_extra_cell(self, source: str, timeout: int) -> None:
+        """Execute grader code as a temporary last cell with its own timeout (nbclient's errors propagate)."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells.append(cell)
+        saved = self.client.timeout
+        self.client.timeout = timeout
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        finally:
+            self.client.timeout = saved
+            if self.nb.cells and self.nb.cells[-1] is cell:
+                self.nb.cells.pop()
+
     def _recover_after_timeout(self) -> bool:
         """Interrupt the kernel; if it does not answer a trivial cell promptly, restart it."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from nbclient.util import run_sync
 
         try:
-            from nbclient.util import run_sync
-
             run_sync(self.client.km.interrupt_kernel)()
-            probe = nbformat.v4.new_code_cell("pass")
-            self.nb.cells.append(probe)
-            saved = self.client.timeout
-            self.client.timeout = 10
-            try:
-                self.client.execute_cell(probe, len(self.nb.cells) - 1, store_history=False)
-            finally:
-                self.client.timeout = saved
-                self.nb.cells.pop()
+            self._run_extra_cell("pass", timeout=10)
             return True
         except (CellTimeoutError, DeadKernelError, RuntimeError):
             return self._restart_and_replay()
@@ -335,12 +339,8 @@ class _Kernel:
 
         if not self.alive:
             return "gone"
-        cell = nbformat.v4.new_code_cell(source)
-        self.nb.cells.append(cell)
-        saved = self.client.timeout
-        self.client.timeout = timeout
         try:
-            self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+            self._run_extra_cell(source, timeout)
             return "ok"
         except CellTimeoutError:
             self._recover_after_timeout()
@@ -348,10 +348,6 @@ class _Kernel:
         except DeadKernelError:
             self._restart_and_replay()
             return "dead"
-        finally:
-            self.client.timeout = saved
-            if self.nb.cells and self.nb.cells[-1] is cell:
-                self.nb.cells.pop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,14 +361,7 @@ def _kernel_snippet(adapter: str, target: str, in_path: Path, out_path: Path) ->
         "def __course_utils_grade():\n"
         "    ns = {}\n"
         f"    exec(compile({code!r}, '<grader>', 'exec'), ns)\n"
-        f"    obj = globals().get({target!r})\n"
-        "    import torch\n"
-        "    if obj is None:\n"
-        f"        torch.save({{'missing': True}}, {str(out_path)!r})\n"
-        "        return\n"
-        f"    cases = torch.load({str(in_path)!r}, weights_only=True)\n"
-        "    results = [ns['run_case'](ns['adapter'], obj, ns['decode'](c)) for c in cases]\n"
-        f"    torch.save({{'results': results}}, {str(out_path)!r})\n"
+        f"    ns['grade_io'](ns['adapter'], globals().get({target!r}), {str(in_path)!r}, {str(out_path)!r})\n"
         "__course_utils_grade()\n"
         "del __course_utils_grade\n"
     )
@@ -480,13 +469,13 @@ def grade_submission(
                     continue
                 verdict = judge_all(exercise, cases, results)
                 res.points = round(exercise.points * verdict.hidden_fraction, 2)
-                hidden_passed = round(verdict.hidden_fraction * verdict.hidden_total)
                 res.feedback = verdict.text
-                if verdict.status != "not_attempted":  # a stub is never run on the hidden cases
-                    res.feedback += f"\n(scored on the hidden cases: {hidden_passed} of {verdict.hidden_total} pass)"
-                if verdict.status == "not_attempted":
+                if verdict.status == "not_attempted":  # a stub is never run on the hidden cases
                     res.reason = "not attempted"
-                elif verdict.status == "fail":
+                    continue
+                hidden_passed = round(verdict.hidden_fraction * verdict.hidden_total)
+                res.feedback += f"\n(scored on the hidden cases: {hidden_passed} of {verdict.hidden_total} pass)"
+                if verdict.status == "fail":
                     case, failure = verdict.failures[0]
                     kind = "hidden" if case.hidden else "visible"
                     res.reason = f"{kind} case '{case.label}' failed: {failure.what}"
@@ -552,15 +541,19 @@ def grade(
         except OSError:  # e.g. stdout piped into a closed reader: grading goes on
             pass
 
+    def grade_alone(name: str, path: Path) -> SubmissionResult:
+        """Grade with nothing else running: a change of the installed package is then this submission's."""
+        res = grade_submission(name, path, **kwargs)
+        if res.installed_changed:
+            restore_tree(installed, snapshot)
+            res.zero_all(_INSTALLED_REASON)
+            res.installed_changed = False
+        return res
+
     suspects: set[str] = set()
     if jobs <= 1 or len(submissions) <= 1:
         for name, path in submissions:
-            res = grade_submission(name, path, **kwargs)
-            if res.installed_changed:  # alone, the change is attributable at once
-                restore_tree(installed, snapshot)
-                res.zero_all(_INSTALLED_REASON)
-                res.installed_changed = False
-            record(res)
+            record(grade_alone(name, path))
     else:
         todo, attempts = list(submissions), {name: 0 for name, _ in submissions}
         while todo:
@@ -590,12 +583,7 @@ def grade(
         restore_tree(installed, snapshot)
         for name, path in submissions:
             if name in suspects:
-                res = grade_submission(name, path, **kwargs)
-                if res.installed_changed:
-                    restore_tree(installed, snapshot)
-                    res.zero_all(_INSTALLED_REASON)
-                    res.installed_changed = False
-                record(res)
+                record(grade_alone(name, path))
     ordered = [results[name] for name, _ in submissions]
     write_gradebook(ordered, out)
     write_feedback(ordered, feedback_dir(out))

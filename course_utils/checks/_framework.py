@@ -152,10 +152,13 @@ def seeded_values(state, seed):
 
 
 def grade_io(adapter, obj, in_path, out_path):
-    """Grading entry point inside a kernel: read cases written by the grader, write results back."""
+    """Grading entry point inside a kernel: read the cases the grader wrote, write {'results': [...]} back
+    (or {'missing': True} when the notebook never defined the learner's object)."""
+    if obj is None:
+        _torch.save({"missing": True}, out_path)
+        return
     cases = _torch.load(in_path, weights_only=True)
-    results = [run_case(adapter, obj, decode(c)) for c in cases]
-    _torch.save(results, out_path)
+    _torch.save({"results": [run_case(adapter, obj, decode(c)) for c in cases]}, out_path)
 '''
 
 #: Adapter for exercises that ask for a function: ``obj(*case["args"])``.
