@@ -41,3 +41,24 @@ def divisible(channels_name: str, channels: int, groups: int) -> None:
     """Raise unless ``groups`` divides ``channels`` (the grouped-conv divisibility rule)."""
     if channels % groups:
         raise ValueError(f"groups={groups} must divide {channels_name}={channels}")
+
+
+def integer(name: str, value: object) -> int:
+    """Return ``value`` as an int (any integer, e.g. a seed), or raise TypeError for bools and non-integers."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    return int(value)
+
+
+def flag(name: str, value: object) -> bool:
+    """Return ``value`` if it is exactly True or False, else raise TypeError."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def positive_number(name: str, value: object) -> float:
+    """Return ``value`` if it is a real number > 0 (not a bool), else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name}={value!r} must be a positive number")
+    return value

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validate import positive_int
+from ._validate import flag, integer, positive_int
 
 __all__ = [
     "digits",
@@ -36,8 +36,7 @@ def digits(as_images: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     Returns ``(x, y)``: ``x: (1797, 1, 8, 8)`` float32 (``(1797, 64)`` with ``as_images=False``) and
     ``y: (1797,)`` int64 class labels 0..9. The pixel values 0..16 of the original data are divided by 16.
     """
-    if not isinstance(as_images, bool):
-        raise TypeError(f"as_images must be True or False, got {as_images!r}")
+    flag("as_images", as_images)
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
     bunch = load_digits()
@@ -61,8 +60,7 @@ def train_test_split(
         raise ValueError(f"x and y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}")
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction={test_fraction!r} must be a number strictly between 0 and 1")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = integer("seed", seed)
     n = x.shape[0]
     n_test = int(round(n * test_fraction))
     if n_test < 1 or n_test >= n:
@@ -148,8 +146,7 @@ def synthetic_feature_maps(
         raise ValueError(f"rank={rank} must be <= channels={channels}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise={noise!r} must be a finite number >= 0")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = integer("seed", seed)
     g = torch.Generator().manual_seed(int(seed))
     basis, _ = torch.linalg.qr(torch.randn(channels, rank, generator=g, dtype=torch.float64))
     scales = torch.linspace(2.0, 1.0, rank, dtype=torch.float64) if rank > 1 else torch.ones(1, dtype=torch.float64)
@@ -183,10 +180,8 @@ def conv_features(
     kernel_size = positive_int("kernel_size", kernel_size)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size={kernel_size} must be odd so the maps keep their size")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    if not isinstance(zero_mean, bool):
-        raise TypeError(f"zero_mean must be True or False, got {zero_mean!r}")
+    seed = integer("seed", seed)
+    flag("zero_mean", zero_mean)
     batched = image.ndim == 4
     x = image if batched else image[None]
     in_channels = x.shape[1]

@@ -13,13 +13,14 @@ float64), so small principal angles are accurate.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from contextlib import contextmanager
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._validate import positive_int
+from ._validate import flag, integer, positive_int, positive_number
 
 __all__ = [
     "channel_vectors",
@@ -226,6 +227,17 @@ def principal_angles(A: object, B: object) -> torch.Tensor:
     return torch.rad2deg(theta).to(torch.float32)
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Train on one thread: the matmuls are tiny, so it is faster, repeatable, and immune to a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 class LinearAutoencoder(nn.Module):
     """``x: (N, C, H, W) -> (N, C, H, W)`` through a 1×1-conv bottleneck ``C -> k -> C`` with no nonlinearity."""
 
@@ -267,10 +279,8 @@ def train_linear_autoencoder(
     if not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
     epochs = positive_int("epochs", epochs)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr={lr!r} must be a positive number")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    positive_number("lr", lr)
+    seed = integer("seed", seed)
     if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
         raise ValueError(f"log_every={log_every!r} must be an int >= 0 (0 = silent)")
     torch.manual_seed(int(seed))
@@ -278,9 +288,7 @@ def train_linear_autoencoder(
     x = x.detach().float()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses: list[float] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matmuls: one thread is faster, and immune to a busy machine
-    try:
+    with _one_thread():
         for epoch in range(epochs):
             opt.zero_grad()
             loss = nn.functional.mse_loss(model(x), x)
@@ -289,8 +297,6 @@ def train_linear_autoencoder(
             losses.append(loss.item())
             if log_every and (epoch % log_every == 0 or epoch == epochs - 1):
                 print(f"epoch {epoch:4d}: mse {losses[-1]:.3g}")
-    finally:
-        torch.set_num_threads(threads)
     model.eval()
     return model, losses
 
@@ -349,12 +355,9 @@ def train_bottleneck_classifier(
     if labels.min() < 0:
         raise ValueError(f"labels must be class indices >= 0, got min {int(labels.min())}")
     epochs = positive_int("epochs", epochs)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr={lr!r} must be a positive number")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    if not isinstance(freeze_encoder, bool):
-        raise TypeError(f"freeze_encoder must be True or False, got {freeze_encoder!r}")
+    positive_number("lr", lr)
+    seed = integer("seed", seed)
+    flag("freeze_encoder", freeze_encoder)
     n, c, h, w = features.shape
     torch.manual_seed(int(seed))
     model = BottleneckClassifier(c, k, h, w, int(labels.max()) + 1, hidden)
@@ -371,17 +374,13 @@ def train_bottleneck_classifier(
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     x = features.detach().float()
     losses: list[float] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with _one_thread():
         for _ in range(epochs):
             opt.zero_grad()
             loss = nn.functional.cross_entropy(model(x), labels)
             loss.backward()
             opt.step()
             losses.append(loss.item())
-    finally:
-        torch.set_num_threads(threads)
     model.eval()
     return model, losses
 
