@@ -144,15 +144,19 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def collect_pages(root: str | Path) -> list[Page]:
-    """Every notebook of the course under ``root``, section by section, in file-name (teaching) order."""
-    root = Path(root)
-    pages = []
+def _load_course(root: Path) -> list[tuple[Page, nbformat.NotebookNode]]:
+    """Every notebook of the course under ``root`` with its page, section by section, in file-name order."""
+    loaded = []
     for folder, _, _ in SECTIONS:
         for path in sorted((root / folder).glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
-            pages.append(Page(PurePosixPath(folder, path.name), notebook_title(nb, fallback=path.stem)))
-    return pages
+            loaded.append((Page(PurePosixPath(folder, path.name), notebook_title(nb, fallback=path.stem)), nb))
+    return loaded
+
+
+def collect_pages(root: str | Path) -> list[Page]:
+    """Every notebook of the course under ``root``, section by section, in file-name (teaching) order."""
+    return [page for page, _ in _load_course(Path(root))]
 
 
 def _relative(target: PurePosixPath, start_dir: PurePosixPath) -> str:
@@ -272,7 +276,8 @@ def build_site(
     root, out = Path(root).resolve(), Path(out).resolve()
     if out == root or out in [(root / folder).resolve() for folder, _, _ in SECTIONS]:
         raise ValueError(f"out={str(out)!r} must be a separate folder, not the course root or a notebook folder")
-    pages = collect_pages(root)
+    loaded = _load_course(root)  # each notebook is read once: for its title here, for rendering below
+    pages = [page for page, _ in loaded]
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -284,8 +289,8 @@ def build_site(
         embed_images=True,  # markdown images become data: URIs too (outputs already are)
     )
     written = []
-    for page in pages:
-        nb = _without_live_widgets(nbformat.read(root / page.source, as_version=4))
+    for page, nb in loaded:
+        nb = _without_live_widgets(nb)
         resources = {
             "metadata": {"name": page.title, "path": str(root / page.section)},
             "course_nav_css": _NAV_CSS,
