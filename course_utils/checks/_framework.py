@@ -500,6 +500,29 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
 Mistake = tuple[str, Callable[..., Any]]
 
 
+def _match_mistakes(
+    failure: Failure,
+    received: Any,
+    mistakes: Iterable[tuple[str, Callable[[], Any]]],
+    same: Callable[[Any, Any], "Failure | None"],
+) -> bool:
+    """Add to ``failure.candidates`` the hint of every known mistake whose value equals ``received``.
+
+    ``mistakes`` gives ``(hint, wrong_value())`` pairs (a mistake that raises is skipped). The first matching
+    hint becomes ``failure.hint``; returns whether any matched.
+    """
+    for mistake_hint, wrong_value in mistakes:
+        try:
+            value = wrong_value()
+        except Exception:
+            continue
+        if same(value, received) is None:
+            failure.candidates.append(mistake_hint)
+    if failure.candidates:
+        failure.hint = failure.candidates[0]
+    return bool(failure.candidates)
+
+
 def function_exercise(
     name: str,
     points: float,
@@ -531,15 +554,7 @@ def function_exercise(
         failure = same(reference(*args), received)
         if failure is None:
             return None
-        for mistake_hint, wrong in mistakes:
-            try:
-                wrong_value = wrong(*args)
-            except Exception:
-                continue
-            if same(wrong_value, received) is None:
-                failure.candidates.append(mistake_hint)
-        if failure.candidates:
-            failure.hint = failure.candidates[0]
+        if _match_mistakes(failure, received, ((h, lambda w=w: w(*args)) for h, w in mistakes), same):
             return failure
         if hint and (not failure.hint or failure.what.startswith("wrong value")):
             failure.hint = hint
@@ -649,15 +664,8 @@ def module_exercise(
         failure = compare(output_of(ref), received["out"])
         if failure is None:
             return None
-        for mistake_hint, variant in mistakes:
-            try:
-                wrong_out = output_of(variant(*args))
-            except Exception:
-                continue
-            if compare(wrong_out, received["out"]) is None:
-                failure.candidates.append(mistake_hint)
-        if failure.candidates:
-            failure.hint = failure.candidates[0]
+        variants = ((h, lambda v=v: output_of(v(*args))) for h, v in mistakes)
+        if _match_mistakes(failure, received["out"], variants, compare):
             return failure
         if hint and failure.what.startswith("wrong values"):
             failure.hint = hint
