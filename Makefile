@@ -12,7 +12,7 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL   = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS   ?= 2
 
-.PHONY: setup lab test test-fast test-browser bench site exercises clean
+.PHONY: setup lab lint test test-fast test-browser bench site exercises clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,13 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks/00_multichannel_conv.ipynb
 
+# ruff: the rule set and the formatter's settings live in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 # --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist).
-test: setup
+test: setup lint
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) tests notebooks solutions
 
 # A static HTML site of every lesson, exercise and solution with stored outputs (open site/index.html).

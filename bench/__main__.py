@@ -126,12 +126,22 @@ def best_times(calls: dict[str, tuple], repeats: int, **timing) -> dict[str, flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny shapes and short timings (a smoke test)")
-    parser.add_argument("--threads", type=int, default=None, help="threads for torch and NumPy's BLAS (default: torch's)")
-    parser.add_argument("--statistic", choices=("median", "min"), default="min",
-                        help="best block (default: on a shared machine the closest to what the hardware can do) "
-                             "or the median of blocked runs")
-    parser.add_argument("--min-run-time", type=float, default=None,
-                        help="seconds per timing (default 0.1, quick 0.01); each is repeated --repeats times")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads for torch and NumPy's BLAS (default: torch's)"
+    )
+    parser.add_argument(
+        "--statistic",
+        choices=("median", "min"),
+        default="min",
+        help="best block (default: on a shared machine the closest to what the hardware can do) "
+        "or the median of blocked runs",
+    )
+    parser.add_argument(
+        "--min-run-time",
+        type=float,
+        default=None,
+        help="seconds per timing (default 0.1, quick 0.01); each is repeated --repeats times",
+    )
     parser.add_argument("--repeats", type=int, default=None, help="rounds per measurement (default 3, quick 1)")
     args = parser.parse_args(argv)
 
@@ -145,13 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
 
     print("python -m bench: theory vs the stopwatch on this machine")
-    print(f"  {platform.processor() or platform.machine()} | threads: {threads} (torch and NumPy's BLAS) | "
-          f"statistic: {args.statistic} of blocked runs, best of {repeats} round{'s' if repeats > 1 else ''} of {mrt} s")
+    print(
+        f"  {platform.processor() or platform.machine()} | threads: {threads} (torch and NumPy's BLAS) | "
+        f"statistic: {args.statistic} of blocked runs, best of {repeats} round{'s' if repeats > 1 else ''} of {mrt} s"
+    )
     print(f"  torch {torch.__version__} | numpy {np.__version__} ({blas_name()})")
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     if load > cores - threads + 0.5:
-        print(f"  warning: the machine is busy (load average {load:.1f} on {cores} cores): other processes compete "
-              f"for the cores, so timings are unreliable{'; try --threads 1' if threads > 1 else ''}")
+        print(
+            f"  warning: the machine is busy (load average {load:.1f} on {cores} cores): other processes compete "
+            f"for the cores, so timings are unreliable{'; try --threads 1' if threads > 1 else ''}"
+        )
 
     # 1. ceilings -------------------------------------------------------------------------------
     n = 256 if quick else 2048
@@ -165,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             gemm_best[name] = max(gemm_best[name], bench.achieved_gflops(n**3, secs[name]))
 
     record_gemm(best_times(gemm_calls, repeats, **timing))
-    bandwidth = bench.memory_bandwidth_gbs(8 * 2**20 if quick else 256 * 2**20, min_run_time=max(mrt, 0.2),
-                                           statistic=args.statistic)
+    bandwidth = bench.memory_bandwidth_gbs(
+        8 * 2**20 if quick else 256 * 2**20, min_run_time=max(mrt, 0.2), statistic=args.statistic
+    )
 
     # 2. pointwise: the GEMM ceiling is measured again in every row (round robin with the layers), so a
     #    busy moment lowers a layer and the ceiling alike, and the ceiling is the best seen in the run.
@@ -177,28 +192,44 @@ def main(argv: list[str] | None = None) -> int:
         x, w = tensors(layer, batch, gen)
         x_np, w_np = x.numpy(), w.numpy()
         x_cl, w_cl = x.contiguous(memory_format=torch.channels_last), w.contiguous(memory_format=torch.channels_last)
-        secs = best_times({
-            "reference": (reference.pointwise_conv, (x_np, w_np), {}),
-            "NCHW": (F.conv2d, (x, w), {}),
-            "channels_last": (F.conv2d, (x_cl, w_cl), {}),
-            **gemm_calls,
-        }, repeats, **timing)
+        secs = best_times(
+            {
+                "reference": (reference.pointwise_conv, (x_np, w_np), {}),
+                "NCHW": (F.conv2d, (x, w), {}),
+                "channels_last": (F.conv2d, (x_cl, w_cl), {}),
+                **gemm_calls,
+            },
+            repeats,
+            **timing,
+        )
         record_gemm(secs)
         results.append((layer, layer.macs(batch), secs))
     ceiling = max(gemm_best.values())
-    print(f"\n[1] GEMM ceiling: {n}×{n} float32 matmul, best of {repeats * (len(layers) + 1)} measurements spread over [2]")
+    print(
+        f"\n[1] GEMM ceiling: {n}×{n} float32 matmul, best of {repeats * (len(layers) + 1)} measurements spread over [2]"
+    )
     print(bench.format_table(["library", "GFLOP/s"], [[k, f"{v:.1f}"] for k, v in gemm_best.items()]))
     print(f"  ceiling (the faster library): {ceiling:.1f} GFLOP/s")
     print(f"  memory bandwidth (copy of a {'8' if quick else '256'} MiB array): {bandwidth:.1f} GB/s")
     for layer, macs, secs in results:
         g = {k: bench.achieved_gflops(macs, secs[k]) for k in ("reference", "NCHW", "channels_last")}
         fractions.append((layer, g["reference"] / ceiling))
-        rows.append([layer.name, layer.label(), f"{macs / 1e6:.0f}", f"{layer.intensity(batch):.0f}",
-                     *(f"{g[k]:.1f} ({g[k] / ceiling:.2f})" for k in ("reference", "NCHW", "channels_last"))])
+        rows.append(
+            [
+                layer.name,
+                layer.label(),
+                f"{macs / 1e6:.0f}",
+                f"{layer.intensity(batch):.0f}",
+                *(f"{g[k]:.1f} ({g[k] / ceiling:.2f})" for k in ("reference", "NCHW", "channels_last")),
+            ]
+        )
     print(f"\n[2] 1×1 convolutions are GEMMs: ResNet-50 bottleneck 1×1 layers, batch {batch}, float32")
     print("    GFLOP/s (fraction of the ceiling)")
-    print(bench.format_table(
-        ["layer", "shape", "MMACs", "FLOP/B", "reference.pointwise_conv", "torch NCHW", "torch channels_last"], rows))
+    print(
+        bench.format_table(
+            ["layer", "shape", "MMACs", "FLOP/B", "reference.pointwise_conv", "torch NCHW", "torch channels_last"], rows
+        )
+    )
 
     # 3. 3×3 ------------------------------------------------------------------------------------
     def ratio_table(layers: list[Layer], ref_fn, title: str) -> list[tuple[Layer, float]]:
@@ -208,38 +239,73 @@ def main(argv: list[str] | None = None) -> int:
             x_np, w_np = x.numpy(), w.numpy()
             macs = layer.macs(batch)
             conv_kw = dict(stride=layer.stride, padding=layer.padding)
-            secs = best_times({
-                "reference": (ref_fn, (x_np, w_np), conv_kw),
-                "torch": (F.conv2d, (x, w), dict(conv_kw, groups=layer.groups)),
-            }, repeats, **timing)
+            secs = best_times(
+                {
+                    "reference": (ref_fn, (x_np, w_np), conv_kw),
+                    "torch": (F.conv2d, (x, w), dict(conv_kw, groups=layer.groups)),
+                },
+                repeats,
+                **timing,
+            )
             t_ref, t_torch = secs["reference"], secs["torch"]
             ratios.append((layer, t_ref / t_torch))
-            rows.append([layer.name, layer.label(), f"{macs / 1e6:.0f}", f"{layer.intensity(batch):.1f}",
-                         f"{t_ref * 1e3:.2f}", f"{t_torch * 1e3:.2f}",
-                         f"{bench.achieved_gflops(macs, t_ref):.1f}", f"{bench.achieved_gflops(macs, t_torch):.1f}",
-                         f"{t_ref / t_torch:.2f}×"])
+            rows.append(
+                [
+                    layer.name,
+                    layer.label(),
+                    f"{macs / 1e6:.0f}",
+                    f"{layer.intensity(batch):.1f}",
+                    f"{t_ref * 1e3:.2f}",
+                    f"{t_torch * 1e3:.2f}",
+                    f"{bench.achieved_gflops(macs, t_ref):.1f}",
+                    f"{bench.achieved_gflops(macs, t_torch):.1f}",
+                    f"{t_ref / t_torch:.2f}×",
+                ]
+            )
         print(f"\n{title}")
-        print(bench.format_table(["layer", "shape", "MMACs", "FLOP/B", "reference ms", "torch ms",
-                                  "ref GFLOP/s", "torch GFLOP/s", "ref/torch"], rows))
+        print(
+            bench.format_table(
+                [
+                    "layer",
+                    "shape",
+                    "MMACs",
+                    "FLOP/B",
+                    "reference ms",
+                    "torch ms",
+                    "ref GFLOP/s",
+                    "torch GFLOP/s",
+                    "ref/torch",
+                ],
+                rows,
+            )
+        )
         return ratios
 
-    conv_ratios = ratio_table(QUICK["conv"] if quick else CONV3X3, reference.conv2d,
-                              f"[3] 3×3 convolutions (ResNet), batch {batch}: reference.conv2d vs torch F.conv2d (NCHW)")
+    conv_ratios = ratio_table(
+        QUICK["conv"] if quick else CONV3X3,
+        reference.conv2d,
+        f"[3] 3×3 convolutions (ResNet), batch {batch}: reference.conv2d vs torch F.conv2d (NCHW)",
+    )
 
     def depthwise(x, w, stride, padding):
         return reference.depthwise_conv2d(x, w, stride=stride, padding=padding)
 
-    dw_ratios = ratio_table(QUICK["depthwise"] if quick else DEPTHWISE, depthwise,
-                            f"[4] depthwise 3×3 convolutions (MobileNet v1), batch {batch}: "
-                            "reference.depthwise_conv2d vs torch F.conv2d(groups=C)")
+    dw_ratios = ratio_table(
+        QUICK["depthwise"] if quick else DEPTHWISE,
+        depthwise,
+        f"[4] depthwise 3×3 convolutions (MobileNet v1), batch {batch}: "
+        "reference.depthwise_conv2d vs torch F.conv2d(groups=C)",
+    )
 
     # verdicts ----------------------------------------------------------------------------------
     print("\ntargets" + (" (--quick: tiny shapes, the verdicts mean nothing)" if quick else ""))
     ok_pw = [f >= POINTWISE_TARGET for _, f in fractions]
     worst_pw = min(fractions, key=lambda p: p[1])
-    print(f"  {'PASS' if all(ok_pw) else 'MISS'}: reference.pointwise_conv >= {POINTWISE_TARGET:.2f} × GEMM ceiling "
-          f"on {sum(ok_pw)}/{len(ok_pw)} ResNet-50 1×1 layers (lowest: {worst_pw[0].name} {worst_pw[0].label()} "
-          f"at {worst_pw[1]:.2f})")
+    print(
+        f"  {'PASS' if all(ok_pw) else 'MISS'}: reference.pointwise_conv >= {POINTWISE_TARGET:.2f} × GEMM ceiling "
+        f"on {sum(ok_pw)}/{len(ok_pw)} ResNet-50 1×1 layers (lowest: {worst_pw[0].name} {worst_pw[0].label()} "
+        f"at {worst_pw[1]:.2f})"
+    )
     for group in ("reduce", "expand"):
         sub = [f for layer, f in fractions if layer.name.endswith(group)]
         if sub:
@@ -247,11 +313,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'PASS' if ok == len(sub) else 'MISS'}: ... the {len(sub)} {group} layers: {ok}/{len(sub)}")
     ok_conv = [r <= CONV_RATIO_TARGET for _, r in conv_ratios]
     worst_conv = max(conv_ratios, key=lambda p: p[1])
-    print(f"  {'PASS' if all(ok_conv) else 'MISS'}: reference.conv2d within {CONV_RATIO_TARGET:.0f}× of torch on "
-          f"{sum(ok_conv)}/{len(ok_conv)} ResNet 3×3 layers (slowest: {worst_conv[0].name} at {worst_conv[1]:.2f}×)")
+    print(
+        f"  {'PASS' if all(ok_conv) else 'MISS'}: reference.conv2d within {CONV_RATIO_TARGET:.0f}× of torch on "
+        f"{sum(ok_conv)}/{len(ok_conv)} ResNet 3×3 layers (slowest: {worst_conv[0].name} at {worst_conv[1]:.2f}×)"
+    )
     worst_dw = max(dw_ratios, key=lambda p: p[1])
-    print(f"  info: reference.depthwise_conv2d takes {min(r for _, r in dw_ratios):.1f}× to {worst_dw[1]:.1f}× "
-          "torch's time (no target: a depthwise conv is memory-bound, see lesson 08)")
+    print(
+        f"  info: reference.depthwise_conv2d takes {min(r for _, r in dw_ratios):.1f}× to {worst_dw[1]:.1f}× "
+        "torch's time (no target: a depthwise conv is memory-bound, see lesson 08)"
+    )
     print(f"\nbench finished in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -42,8 +42,15 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if missing:
         print(f"grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    results = grade(args.paths, args.out, timeout=args.timeout, jobs=args.jobs, seed=args.seed,
-                    output_cap=args.output_cap, installed_dir=args.package_dir)
+    results = grade(
+        args.paths,
+        args.out,
+        timeout=args.timeout,
+        jobs=args.jobs,
+        seed=args.seed,
+        output_cap=args.output_cap,
+        installed_dir=args.package_dir,
+    )
     print(f"{len(results)} submissions graded: {args.out} (feedback in {feedback_dir(args.out)}/)")
     return 0
 
@@ -69,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
     p.add_argument("--seed", type=int, default=None, help="seed for the hidden cases (default: fresh each run)")
     p.add_argument("--output-cap", type=int, default=2_000_000, help="bytes of cell output kept per submission")
-    p.add_argument("--package-dir", default=None,
-                   help="course_utils folder to guard (default: the imported package's folder)")
+    p.add_argument(
+        "--package-dir", default=None, help="course_utils folder to guard (default: the imported package's folder)"
+    )
     p.set_defaults(func=_cmd_grade)
     return parser
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numbers
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import TypeAlias
 
-IntPair = Union[int, Sequence[int]]
+IntPair: TypeAlias = int | Sequence[int]
 
 
 def positive_int(name: str, value: object) -> int:

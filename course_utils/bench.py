@@ -19,8 +19,9 @@ machine: print them, never assert them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -175,7 +176,9 @@ def conv_bytes(
     h, w = pair("input_size", input_size)
     h_out, w_out = conv_output_hw(input_size, kernel_size, stride, padding, dilation)
     n = positive_int("batch_size", batch_size)
-    elements = n * in_channels * h * w + out_channels * (in_channels // groups) * kh * kw + n * out_channels * h_out * w_out
+    elements = (
+        n * in_channels * h * w + out_channels * (in_channels // groups) * kh * kw + n * out_channels * h_out * w_out
+    )
     return elements * bytes_per_element
 
 
@@ -198,7 +201,15 @@ def conv_arithmetic_intensity(
     """
     macs = conv_macs(in_channels, out_channels, kernel_size, input_size, stride, padding, dilation, groups, batch_size)
     nbytes = conv_bytes(
-        in_channels, out_channels, kernel_size, input_size, stride, padding, dilation, groups, batch_size,
+        in_channels,
+        out_channels,
+        kernel_size,
+        input_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        batch_size,
         bytes_per_element,
     )
     return 2 * macs / nbytes
@@ -248,11 +259,25 @@ def roofline_plot(
     xs = np.geomspace(lo, hi, 200)
     ax.loglog(xs, np.minimum(peak_gflops, bandwidth_gbs * xs), color="black", lw=2, label="ceiling")
     ax.axvline(ridge, color="grey", ls=":", lw=1)
-    ax.annotate(f"compute roof: GEMM {peak_gflops:.0f} GFLOP/s", (hi, peak_gflops), ha="right", va="bottom",
-                fontsize=8, xytext=(0, 3), textcoords="offset points")
+    ax.annotate(
+        f"compute roof: GEMM {peak_gflops:.0f} GFLOP/s",
+        (hi, peak_gflops),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        xytext=(0, 3),
+        textcoords="offset points",
+    )
     x_text = ridge / 6
-    ax.annotate(f"memory roof: {bandwidth_gbs:.0f} GB/s", (x_text, bandwidth_gbs * x_text), ha="right", va="bottom",
-                fontsize=8, xytext=(-6, 2), textcoords="offset points")
+    ax.annotate(
+        f"memory roof: {bandwidth_gbs:.0f} GB/s",
+        (x_text, bandwidth_gbs * x_text),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        xytext=(-6, 2),
+        textcoords="offset points",
+    )
     for i, p in enumerate(points):
         ax.loglog(p.intensity, p.gflops, "o", color=f"C{i % 10}", label=p.name)
     ax.set_xlabel("arithmetic intensity (FLOPs per byte moved)")
@@ -270,7 +295,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
 
     def line(r: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])

@@ -16,7 +16,7 @@ Shapes use ``(N, C, H, W)``: batch, channels, height, width.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +45,9 @@ def _check_nchw(name: str, x: object) -> torch.Tensor:
     return x
 
 
-def _conv_relu(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0) -> list[nn.Module]:
+def _conv_relu(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0
+) -> list[nn.Module]:
     """``[Conv2d, ReLU]``: the unit of the pre-BatchNorm networks (NiN, GoogLeNet)."""
     return [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU()]
 
@@ -96,15 +98,26 @@ class InceptionModule(nn.Module):
         self, in_channels: int, ch1x1: int, ch3x3_reduce: int, ch3x3: int, ch5x5_reduce: int, ch5x5: int, pool_proj: int
     ):
         super().__init__()
-        args = dict(in_channels=in_channels, ch1x1=ch1x1, ch3x3_reduce=ch3x3_reduce, ch3x3=ch3x3,
-                    ch5x5_reduce=ch5x5_reduce, ch5x5=ch5x5, pool_proj=pool_proj)
+        args = dict(
+            in_channels=in_channels,
+            ch1x1=ch1x1,
+            ch3x3_reduce=ch3x3_reduce,
+            ch3x3=ch3x3,
+            ch5x5_reduce=ch5x5_reduce,
+            ch5x5=ch5x5,
+            pool_proj=pool_proj,
+        )
         for name, value in args.items():
             positive_int(name, value)
         self.in_channels = in_channels
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
         self.branch1x1 = nn.Sequential(*_conv_relu(in_channels, ch1x1, 1))
-        self.branch3x3 = nn.Sequential(*_conv_relu(in_channels, ch3x3_reduce, 1), *_conv_relu(ch3x3_reduce, ch3x3, 3, padding=1))
-        self.branch5x5 = nn.Sequential(*_conv_relu(in_channels, ch5x5_reduce, 1), *_conv_relu(ch5x5_reduce, ch5x5, 5, padding=2))
+        self.branch3x3 = nn.Sequential(
+            *_conv_relu(in_channels, ch3x3_reduce, 1), *_conv_relu(ch3x3_reduce, ch3x3, 3, padding=1)
+        )
+        self.branch5x5 = nn.Sequential(
+            *_conv_relu(in_channels, ch5x5_reduce, 1), *_conv_relu(ch5x5_reduce, ch5x5, 5, padding=2)
+        )
         self.branch_pool = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *_conv_relu(in_channels, pool_proj, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -221,15 +234,18 @@ class DepthwiseSeparable(nn.Sequential):
         out_channels = positive_int("out_channels", out_channels)
         kernel_size = positive_int("kernel_size", kernel_size)
         stride = positive_int("stride", stride)
-        super().__init__(OrderedDict(
-            depthwise=nn.Conv2d(in_channels, in_channels, kernel_size, stride, kernel_size // 2,
-                                groups=in_channels, bias=False),
-            bn1=nn.BatchNorm2d(in_channels),
-            relu1=nn.ReLU(),
-            pointwise=nn.Conv2d(in_channels, out_channels, 1, bias=False),
-            bn2=nn.BatchNorm2d(out_channels),
-            relu2=nn.ReLU(),
-        ))
+        super().__init__(
+            OrderedDict(
+                depthwise=nn.Conv2d(
+                    in_channels, in_channels, kernel_size, stride, kernel_size // 2, groups=in_channels, bias=False
+                ),
+                bn1=nn.BatchNorm2d(in_channels),
+                relu1=nn.ReLU(),
+                pointwise=nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                bn2=nn.BatchNorm2d(out_channels),
+                relu2=nn.ReLU(),
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,19 +319,19 @@ class FPN(nn.Module):
                 f"FPN expects {expected} feature maps (one per entry of in_channels_list={self.in_channels_list}), "
                 f"got {len(features)}"
             )
-        for i, (x, c) in enumerate(zip(features, self.in_channels_list)):
+        for i, (x, c) in enumerate(zip(features, self.in_channels_list, strict=False)):
             _check_nchw(f"features[{i}]", x)
             if x.shape[1] != c:
                 raise ValueError(f"features[{i}] has {x.shape[1]} channels, but in_channels_list[{i}]={c}")
 
     def forward(self, features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         self._check(features)
-        laterals = [conv(x) for conv, x in zip(self.lateral, features)]
+        laterals = [conv(x) for conv, x in zip(self.lateral, features, strict=False)]
         merged = [laterals[-1]]
         for lateral in reversed(laterals[:-1]):
             top_down = F.interpolate(merged[0], size=lateral.shape[-2:], mode="nearest")
             merged.insert(0, lateral + top_down)
-        outputs = [smooth(m) for smooth, m in zip(self.smooth, merged)]
+        outputs = [smooth(m) for smooth, m in zip(self.smooth, merged, strict=False)]
         if self.p6 is not None:
             outputs.append(self.p6(outputs[-1]))
         return outputs

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -44,9 +44,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Closed forms
 # ---------------------------------------------------------------------------------------------
-def conv_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
-) -> int:
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """Output length of a convolution along one axis.
 
     ``floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``, the formula PyTorch uses.
@@ -77,9 +75,7 @@ def conv_output_hw(
     return conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
 
 
-def conv_params(
-    in_channels: int, out_channels: int, kernel_size: IntPair, groups: int = 1, bias: bool = True
-) -> int:
+def conv_params(in_channels: int, out_channels: int, kernel_size: IntPair, groups: int = 1, bias: bool = True) -> int:
     """Learnable parameters of ``nn.Conv2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias)``.
 
     Weights ``(out_channels, in_channels/groups, K_h, K_w)`` plus ``out_channels`` biases.
@@ -179,9 +175,7 @@ class Profile:
     input_shape: tuple[int, ...]
     total_params: int
     model_name: str = ""
-    _columns: tuple[str, ...] = field(
-        default=("name", "kind", "input", "output", "params", "MACs"), repr=False
-    )
+    _columns: tuple[str, ...] = field(default=("name", "kind", "input", "output", "params", "MACs"), repr=False)
 
     @property
     def total_macs(self) -> int:
@@ -192,7 +186,7 @@ class Profile:
         """2 x total MACs: what ``FlopCounterMode`` reports."""
         return 2 * self.total_macs
 
-    def by_kind(self) -> "OrderedDict[str, tuple[int, int]]":
+    def by_kind(self) -> OrderedDict[str, tuple[int, int]]:
         """``{kind: (params, macs)}`` summed over rows, in order of first appearance."""
         out: OrderedDict[str, tuple[int, int]] = OrderedDict()
         for r in self.rows:
@@ -200,7 +194,7 @@ class Profile:
             out[r.kind] = (p + r.params, m + r.macs)
         return out
 
-    def filter(self, predicate) -> "Profile":
+    def filter(self, predicate) -> Profile:
         """A new profile with the rows for which ``predicate(row)`` is true (totals follow the rows)."""
         rows = [r for r in self.rows if predicate(r)]
         return Profile(rows, self.input_shape, sum(r.params for r in rows), self.model_name)
@@ -230,7 +224,7 @@ class Profile:
 
         def line(row: Sequence[str]) -> str:
             return "  ".join(
-                c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))
+                c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
             ).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
@@ -246,14 +240,20 @@ class Profile:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self._columns)
 
         def tr(cells: Iterable[str], tag: str = "td") -> str:
-            return "<tr>" + "".join(
-                f'<{tag} style="text-align:{"right" if i >= 4 else "left"}">{html.escape(c)}</{tag}>'
-                for i, c in enumerate(cells)
-            ) + "</tr>"
+            return (
+                "<tr>"
+                + "".join(
+                    f'<{tag} style="text-align:{"right" if i >= 4 else "left"}">{html.escape(c)}</{tag}>'
+                    for i, c in enumerate(cells)
+                )
+                + "</tr>"
+            )
 
         body = "".join(tr(c) for c in self._cells())
         foot = tr(self._footer(), "th")
-        title = f"<caption>{html.escape(self.model_name)} on input {self.input_shape}</caption>" if self.model_name else ""
+        title = (
+            f"<caption>{html.escape(self.model_name)} on input {self.input_shape}</caption>" if self.model_name else ""
+        )
         return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody><tfoot>{foot}</tfoot></table>"
 
 

@@ -45,7 +45,7 @@ def _stub(indent: str, hint: str) -> str:
         return one_line
     width = MAX_LINE - len(indent) - 4 - 2  # the continuation indent and the quotes
     pieces = textwrap.wrap(message, width=width, drop_whitespace=False, break_long_words=False, break_on_hyphens=False)
-    assert "".join(pieces) == message
+    assert "".join(pieces) == message  # noqa: S101 - invariant of textwrap with drop_whitespace=False
     body = "\n".join(f"{indent}    {piece!r}" for piece in pieces)
     return f"{indent}raise NotImplementedError(\n{body}\n{indent})"
 
@@ -71,8 +71,15 @@ def strip_solutions(source: str, where: str = "cell") -> str:
             if not inside:
                 raise MarkerError(f"{where}, line {number}: '{END}' without a matching '{BEGIN}'")
             inside = False
-        elif BEGIN.lstrip("# ") in stripped and stripped.startswith("#") or END.lstrip("# ") in stripped and stripped.startswith("#"):
-            raise MarkerError(f"{where}, line {number}: malformed marker {stripped!r} (write exactly '{BEGIN}' / '{END}')")
+        elif (
+            BEGIN.lstrip("# ") in stripped
+            and stripped.startswith("#")
+            or END.lstrip("# ") in stripped
+            and stripped.startswith("#")
+        ):
+            raise MarkerError(
+                f"{where}, line {number}: malformed marker {stripped!r} (write exactly '{BEGIN}' / '{END}')"
+            )
         elif not inside:
             out.append(line)
     if inside:

@@ -38,16 +38,27 @@ import subprocess
 import tempfile
 import time
 import zlib
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import nbformat
 
-__all__ = ["ExerciseResult", "SubmissionResult", "find_submissions", "grade_submission", "grade",
-           "write_gradebook", "write_feedback", "snapshot_tree", "hash_tree", "restore_tree"]
+__all__ = [
+    "ExerciseResult",
+    "SubmissionResult",
+    "find_submissions",
+    "grade_submission",
+    "grade",
+    "write_gradebook",
+    "write_feedback",
+    "snapshot_tree",
+    "hash_tree",
+    "restore_tree",
+]
 
 DEFAULT_TIMEOUT = 60
 DEFAULT_OUTPUT_CAP = 2_000_000  # bytes of stored cell output per submission
@@ -205,8 +216,11 @@ def _make_client_class():
             if self._received > self._cap:
                 if not getattr(self, "_capped", False):
                     self._capped = True
-                    outs.append(nbformat.v4.new_output("stream", name="stderr",
-                                                       text=f"[grader: output beyond {self._cap:,} bytes dropped]\n"))
+                    outs.append(
+                        nbformat.v4.new_output(
+                            "stream", name="stderr", text=f"[grader: output beyond {self._cap:,} bytes dropped]\n"
+                        )
+                    )
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
@@ -222,8 +236,13 @@ class _Kernel:
         self.env = env
         self.timeout = timeout
         self.client = _make_client_class()(
-            nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=False,
-            startup_timeout=120, resources={"metadata": {"path": str(workdir)}},
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            record_timing=False,
+            startup_timeout=120,
+            resources={"metadata": {"path": str(workdir)}},
         )
         self.client._cap = output_cap
         self.bad_cells: set[int] = set()
@@ -239,8 +258,9 @@ class _Kernel:
         for attempt in range(_START_ATTEMPTS):
             try:
                 self.client.create_kernel_manager()
-                self.client.start_new_kernel(env=self.env, cwd=str(self.workdir),
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                self.client.start_new_kernel(
+                    env=self.env, cwd=str(self.workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
                 self.client.start_new_kernel_client()
                 self.alive = True
                 return
@@ -255,7 +275,7 @@ class _Kernel:
             if self.client.km is not None:
                 self.client.shutdown_kernel = "immediate"
                 self.client._cleanup_kernel()
-        except Exception:
+        except Exception:  # noqa: S110 - shutting down a kernel that may already be dead; nothing to report
             pass
         self.alive = False
 
@@ -445,13 +465,17 @@ def grade_submission(
         (work / path.name).write_bytes(raw)
         restore_tree(pkg, snapshot)
         copy_hash = _hash_snapshot(snapshot)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pkg.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-               "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(pkg.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg",
+        }
         kernel = _Kernel(nb, work, env, timeout, output_cap)
         try:
             kernel.start()
             kernel.run_notebook()
-            for exercise, res in zip(exercises, result.exercises):
+            for exercise, res in zip(exercises, result.exercises, strict=False):
                 cases = exercise.cases(seed=(rng_seed + zlib.crc32(exercise.name.encode())) % (2**63))
                 in_path = io_dir / f"{secrets.token_hex(16)}.pt"
                 out_path = io_dir / f"{secrets.token_hex(16)}.pt"
@@ -459,13 +483,14 @@ def grade_submission(
                 status = kernel.run_code(_kernel_snippet(exercise.adapter, exercise.target, in_path, out_path), timeout)
                 context = f": {'; '.join(kernel.notes[:2])}" if kernel.notes else ""
                 if status != "ok":
-                    res.reason = {"timeout": "timed out on the grading cases",
-                                  "dead": "the kernel died while running your code on the grading cases",
-                                  }.get(status, f"not graded: {kernel.notes[-1] if kernel.notes else 'no kernel'}")
+                    res.reason = {
+                        "timeout": "timed out on the grading cases",
+                        "dead": "the kernel died while running your code on the grading cases",
+                    }.get(status, f"not graded: {kernel.notes[-1] if kernel.notes else 'no kernel'}")
                     continue
                 results, problem = _read_results(out_path, len(cases))
                 if results is None:
-                    res.reason = (f"`{exercise.target}` is not defined{context}" if problem == "missing" else problem)
+                    res.reason = f"`{exercise.target}` is not defined{context}" if problem == "missing" else problem
                     continue
                 verdict = judge_all(exercise, cases, results)
                 res.points = round(exercise.points * verdict.hidden_fraction, 2)
@@ -569,15 +594,18 @@ def grade(
                     if attempts[name] < 2:
                         todo.append((name, path))
                     else:
-                        record(SubmissionResult(name, str(path), error=f"the grading process died ({type(err).__name__})"))
+                        record(
+                            SubmissionResult(name, str(path), error=f"the grading process died ({type(err).__name__})")
+                        )
                     continue
                 record(res)
             pool.shutdown(wait=True, cancel_futures=True)
         # The package changed while a flagged submission ran: whoever changed it ran at the same time (the culprit
         # may itself have ended after the restore, seeing an intact package), so every overlapping run is a suspect.
         for flagged in [r for r in results.values() if r.installed_changed]:
-            suspects.update(r.name for r in results.values()
-                            if r.started <= flagged.finished and r.finished >= flagged.started)
+            suspects.update(
+                r.name for r in results.values() if r.started <= flagged.finished and r.finished >= flagged.started
+            )
     # Re-grade the suspects one at a time: alone, a change of the installed package is attributable.
     if suspects or hash_tree(installed) != _hash_snapshot(snapshot):
         restore_tree(installed, snapshot)
@@ -610,8 +638,16 @@ def write_gradebook(results: Sequence[SubmissionResult], out: str | Path) -> Non
         for r in results:
             points = {e.name: e.points for e in r.exercises}
             reasons = [r.error] if r.error else [f"{e.name}: {e.reason}" for e in r.exercises if e.reason]
-            writer.writerow([r.name, r.lesson, *[f"{points[n]:g}" if n in points else "" for n in names],
-                             f"{r.total:g}", f"{r.max_points:g}", " | ".join(reasons)])
+            writer.writerow(
+                [
+                    r.name,
+                    r.lesson,
+                    *[f"{points[n]:g}" if n in points else "" for n in names],
+                    f"{r.total:g}",
+                    f"{r.max_points:g}",
+                    " | ".join(reasons),
+                ]
+            )
 
 
 def write_feedback(results: Sequence[SubmissionResult], folder: str | Path) -> None:
@@ -619,8 +655,12 @@ def write_feedback(results: Sequence[SubmissionResult], folder: str | Path) -> N
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for r in results:
-        lines = [f"# Feedback: {r.name}", "", f"**Score: {r.total:g} / {r.max_points:g}**"
-                 + (f" (lesson {r.lesson})" if r.lesson else ""), ""]
+        lines = [
+            f"# Feedback: {r.name}",
+            "",
+            f"**Score: {r.total:g} / {r.max_points:g}**" + (f" (lesson {r.lesson})" if r.lesson else ""),
+            "",
+        ]
         if r.error:
             lines += [f"> {r.error}", ""]
         for e in r.exercises:

@@ -26,10 +26,19 @@ from ._validate import positive_int
 from .blocks import BasicBlock, Bottleneck, DepthwiseSeparable, InceptionModule
 
 __all__ = [
-    "VGG", "vgg16", "fc_to_conv",
-    "GoogLeNet", "googlenet",
-    "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "MobileNetV1", "mobilenet_v1",
+    "VGG",
+    "vgg16",
+    "fc_to_conv",
+    "GoogLeNet",
+    "googlenet",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "MobileNetV1",
+    "mobilenet_v1",
 ]
 
 
@@ -54,8 +63,12 @@ class VGG(nn.Module):
         self.features = features
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
-            nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
             nn.Linear(4096, num_classes),
         )
 
@@ -108,17 +121,29 @@ def fc_to_conv(vgg: VGG) -> nn.Sequential:
     if not isinstance(vgg, VGG):
         raise TypeError(f"fc_to_conv expects a VGG built by vgg16(), got {type(vgg).__name__}")
     fcs = [m for m in vgg.classifier if isinstance(m, nn.Linear)]
-    if len(fcs) != 3 or fcs[0].in_features != 512 * 7 * 7 or fcs[1].in_features != fcs[0].out_features \
-            or fcs[2].in_features != fcs[1].out_features:
-        raise ValueError("fc_to_conv expects vgg.classifier to hold vgg16()'s three Linear layers "
-                         "(512·7·7 -> 4096 -> 4096 -> num_classes)")
+    if (
+        len(fcs) != 3
+        or fcs[0].in_features != 512 * 7 * 7
+        or fcs[1].in_features != fcs[0].out_features
+        or fcs[2].in_features != fcs[1].out_features
+    ):
+        raise ValueError(
+            "fc_to_conv expects vgg.classifier to hold vgg16()'s three Linear layers "
+            "(512·7·7 -> 4096 -> 4096 -> num_classes)"
+        )
     fc6, fc7, fc8 = fcs
-    return nn.Sequential(OrderedDict(
-        features=copy.deepcopy(vgg.features),
-        fc6=_linear_as_conv(fc6, 512, 7), relu6=nn.ReLU(), drop6=nn.Dropout(0.5),
-        fc7=_linear_as_conv(fc7, fc7.in_features, 1), relu7=nn.ReLU(), drop7=nn.Dropout(0.5),
-        fc8=_linear_as_conv(fc8, fc8.in_features, 1),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            features=copy.deepcopy(vgg.features),
+            fc6=_linear_as_conv(fc6, 512, 7),
+            relu6=nn.ReLU(),
+            drop6=nn.Dropout(0.5),
+            fc7=_linear_as_conv(fc7, fc7.in_features, 1),
+            relu7=nn.ReLU(),
+            drop7=nn.Dropout(0.5),
+            fc8=_linear_as_conv(fc8, fc8.in_features, 1),
+        )
+    )
 
 
 def _linear_as_conv(fc: nn.Linear, in_channels: int, kernel_size: int) -> nn.Conv2d:
@@ -163,11 +188,16 @@ class GoogLeNet(nn.Sequential):
     def __init__(self, num_classes: int = 1000):
         num_classes = positive_int("num_classes", num_classes)
         layers: OrderedDict[str, nn.Module] = OrderedDict(
-            conv1=nn.Conv2d(3, 64, 7, stride=2, padding=3), relu1=nn.ReLU(),
-            pool1=nn.MaxPool2d(3, stride=2, ceil_mode=True), norm1=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75),
-            conv2_reduce=nn.Conv2d(64, 64, 1), relu2_reduce=nn.ReLU(),
-            conv2=nn.Conv2d(64, 192, 3, padding=1), relu2=nn.ReLU(),
-            norm2=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75), pool2=nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            conv1=nn.Conv2d(3, 64, 7, stride=2, padding=3),
+            relu1=nn.ReLU(),
+            pool1=nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            norm1=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75),
+            conv2_reduce=nn.Conv2d(64, 64, 1),
+            relu2_reduce=nn.ReLU(),
+            conv2=nn.Conv2d(64, 192, 3, padding=1),
+            relu2=nn.ReLU(),
+            norm2=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75),
+            pool2=nn.MaxPool2d(3, stride=2, ceil_mode=True),
         )
         in_channels = 192
         for name, widths in GOOGLENET_INCEPTION.items():
@@ -177,7 +207,9 @@ class GoogLeNet(nn.Sequential):
             layers[name] = InceptionModule(in_channels, *widths)
             in_channels = layers[name].out_channels
         layers.update(
-            avgpool=nn.AvgPool2d(7, stride=1), flatten=nn.Flatten(), dropout=nn.Dropout(0.4),
+            avgpool=nn.AvgPool2d(7, stride=1),
+            flatten=nn.Flatten(),
+            dropout=nn.Dropout(0.4),
             fc=nn.Linear(in_channels, num_classes),
         )
         super().__init__(layers)
@@ -212,11 +244,13 @@ class ResNet(nn.Sequential):
             raise ValueError(f"stride_on={stride_on!r} must be '1x1' (ResNet paper, v1) or '3x3' (torchvision, v1.5)")
         expansion = 1 if block == "basic" else 4
         stages: OrderedDict[str, nn.Module] = OrderedDict(
-            conv1=nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), bn1=nn.BatchNorm2d(64), relu=nn.ReLU(),
+            conv1=nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
+            bn1=nn.BatchNorm2d(64),
+            relu=nn.ReLU(),
             maxpool=nn.MaxPool2d(3, stride=2, padding=1),
         )
         in_channels = 64
-        for i, (width, count) in enumerate(zip((64, 128, 256, 512), layers)):
+        for i, (width, count) in enumerate(zip((64, 128, 256, 512), layers, strict=False)):
             out_channels = width * expansion
             blocks = []
             for j in range(count):
@@ -263,9 +297,19 @@ def resnet152(num_classes: int = 1000, stride_on: str = "1x1") -> ResNet:
 # The table prints "Conv dw / s2" for the 13th depthwise conv, but its input and output are both 7×7:
 # that stride is a typo, every implementation (and the 7×7 average pool that follows) uses stride 1.
 MOBILENET_V1_BLOCKS = (
-    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),
-    (1024, 2), (1024, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
 )
 
 
@@ -297,7 +341,8 @@ class MobileNetV1(nn.Sequential):
         in_channels = scaled(32)
         layers: OrderedDict[str, nn.Module] = OrderedDict(
             conv1=nn.Conv2d(3, in_channels, 3, stride=2, padding=1, bias=False),
-            bn1=nn.BatchNorm2d(in_channels), relu1=nn.ReLU(),
+            bn1=nn.BatchNorm2d(in_channels),
+            relu1=nn.ReLU(),
         )
         for i, (channels, stride) in enumerate(MOBILENET_V1_BLOCKS, start=1):
             layers[f"block{i}"] = DepthwiseSeparable(in_channels, scaled(channels), stride=stride)

@@ -13,8 +13,9 @@ float64), so small principal angles are accurate.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -200,10 +201,14 @@ def _orthonormal_basis(A: object, name: str) -> torch.Tensor:
     """Orthonormal basis ``(C, k)`` of the column space of ``A: (C, k)``; raise if the columns are dependent."""
     Ad = _as_matrix(A, name)
     if Ad.shape[1] > Ad.shape[0]:
-        raise ValueError(f"{name} must have shape (C, k) with k <= C (columns span the subspace), got {tuple(Ad.shape)}")
+        raise ValueError(
+            f"{name} must have shape (C, k) with k <= C (columns span the subspace), got {tuple(Ad.shape)}"
+        )
     u, s, _ = torch.linalg.svd(Ad, full_matrices=False)
     if s[-1] <= s[0] * Ad.shape[0] * torch.finfo(torch.float64).eps * 1e3 or s[0] == 0:
-        raise ValueError(f"the columns of {name} are linearly dependent (rank < {Ad.shape[1]}): the subspace is ill-defined")
+        raise ValueError(
+            f"the columns of {name} are linearly dependent (rank < {Ad.shape[1]}): the subspace is ill-defined"
+        )
     return u
 
 
@@ -217,7 +222,9 @@ def principal_angles(A: object, B: object) -> torch.Tensor:
     qa = _orthonormal_basis(A, "A")
     qb = _orthonormal_basis(B, "B")
     if qa.shape[0] != qb.shape[0]:
-        raise ValueError(f"A and B must live in the same space (same number of rows), got {qa.shape[0]} and {qb.shape[0]}")
+        raise ValueError(
+            f"A and B must live in the same space (same number of rows), got {qa.shape[0]} and {qb.shape[0]}"
+        )
     if qa.shape[1] < qb.shape[1]:
         qa, qb = qb, qa
     m = qa.T @ qb  # (ka, kb), ka >= kb
@@ -347,9 +354,13 @@ def train_bottleneck_classifier(
     Returns ``(model, losses)`` (one loss per epoch).
     """
     if not isinstance(features, torch.Tensor) or features.ndim != 4 or not features.is_floating_point():
-        raise ValueError(f"features must be a float tensor of shape (N, C, H, W), got {getattr(features, 'shape', type(features).__name__)}")
+        raise ValueError(
+            f"features must be a float tensor of shape (N, C, H, W), got {getattr(features, 'shape', type(features).__name__)}"
+        )
     if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.dtype != torch.int64:
-        raise ValueError(f"labels must be an int64 tensor of shape (N,), got {getattr(labels, 'dtype', type(labels).__name__)} {tuple(getattr(labels, 'shape', ()))}")
+        raise ValueError(
+            f"labels must be an int64 tensor of shape (N,), got {getattr(labels, 'dtype', type(labels).__name__)} {tuple(getattr(labels, 'shape', ()))}"
+        )
     if labels.shape[0] != features.shape[0]:
         raise ValueError(f"features and labels must have the same N, got {features.shape[0]} and {labels.shape[0]}")
     if labels.min() < 0:
@@ -364,7 +375,9 @@ def train_bottleneck_classifier(
     if fixed_encoder is not None:
         fit = _check_fit(fixed_encoder)
         if tuple(fit.components.shape) != (model.reduce.out_channels, c):
-            raise ValueError(f"fixed_encoder has components of shape {tuple(fit.components.shape)}, expected ({k}, {c})")
+            raise ValueError(
+                f"fixed_encoder has components of shape {tuple(fit.components.shape)}, expected ({k}, {c})"
+            )
         with torch.no_grad():
             model.reduce.weight.copy_(fit.components.float()[:, :, None, None])
             model.reduce.bias.copy_(-(fit.components.double() @ fit.mean.double()).float())

@@ -82,7 +82,7 @@ def _windows(
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # extent of a dilated kernel
     win = sliding_window_view(x, (span_h, span_w), axis=(2, 3))  # (N, C, H_p-span+1, W_p-span+1, span_h, span_w)
     win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # stride picks windows, dilation picks taps
-    assert win.shape[2:4] == (h_out, w_out)
+    assert win.shape[2:4] == (h_out, w_out)  # noqa: S101 - invariant of the window arithmetic above
     return win
 
 
@@ -210,9 +210,7 @@ def depthwise_conv2d(
     w = _array("w", w, "(C, 1, K_h, K_w)")
     channels = x.shape[1]
     if w.shape[1] != 1 or w.shape[0] != channels:
-        raise ValueError(
-            f"w must have shape (C, 1, K_h, K_w) with C = in_channels = {channels}, got {w.shape}"
-        )
+        raise ValueError(f"w must have shape (C, 1, K_h, K_w) with C = in_channels = {channels}, got {w.shape}")
     b = _bias(b, channels)
     win = _windows(x, w.shape[2:], stride, padding, dilation)  # (N, C, H_out, W_out, K_h, K_w)
     y = np.einsum("nchwpq,cpq->nchw", win, w[:, 0], optimize=True)

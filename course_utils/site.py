@@ -317,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     written = build_site(args.root, args.out)
-    print(f"wrote {len(written)} pages to {args.out}/ in {time.perf_counter() - start:.1f} s; open {args.out}/index.html")
+    print(
+        f"wrote {len(written)} pages to {args.out}/ in {time.perf_counter() - start:.1f} s; open {args.out}/index.html"
+    )
     return 0
 
 

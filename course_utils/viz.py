@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -102,7 +102,9 @@ def cost_bars(
     if vals.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {vals.shape}")
     if len(labels) != len(vals):
-        raise ValueError(f"labels and values must have the same length, got {len(labels)} labels and {len(vals)} values")
+        raise ValueError(
+            f"labels and values must have the same length, got {len(labels)} labels and {len(vals)} values"
+        )
     if len(vals) == 0:
         raise ValueError("values must not be empty")
     if not np.all(np.isfinite(vals)) or np.any(vals < 0):
@@ -115,8 +117,12 @@ def cost_bars(
             _, ax = plt.subplots(figsize=(width, 3.4))
         colors = [COLORS[i % len(COLORS)] for i in range(len(vals))]
         bars = ax.bar(range(len(vals)), vals, color=colors)
-        ax.set_xticks(range(len(vals)), labels, rotation=20 if max(map(len, labels)) > 10 else 0,
-                      ha="right" if max(map(len, labels)) > 10 else "center")
+        ax.set_xticks(
+            range(len(vals)),
+            labels,
+            rotation=20 if max(map(len, labels)) > 10 else 0,
+            ha="right" if max(map(len, labels)) > 10 else "center",
+        )
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
@@ -126,10 +132,16 @@ def cost_bars(
         else:
             ax.set_ylim(0, vals.max() * 1.15 if vals.max() > 0 else 1)
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _tick(y)))
-        for bar, v in zip(bars, vals):
-            ax.annotate(format_count(float(v)), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=9 if len(vals) <= 4 else 8)
+        for bar, v in zip(bars, vals, strict=False):
+            ax.annotate(
+                format_count(float(v)),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=9 if len(vals) <= 4 else 8,
+            )
     return ax
 
 
@@ -170,8 +182,9 @@ def feature_map_grid(
     nrows = math.ceil(channels / ncols)
     vmin, vmax = (float(arr.min()), float(arr.max())) if shared_scale else (None, None)
     with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(ax_size * ncols, ax_size * nrows + (0.35 if suptitle else 0)),
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(ax_size * ncols, ax_size * nrows + (0.35 if suptitle else 0)), squeeze=False
+        )
         for i, ax in enumerate(axes.flat):
             ax.axis("off")
             if i < channels:
@@ -211,12 +224,24 @@ def subspace_angles_plot(
         width = 0.8 / m
         x = np.arange(k)
         for i in range(m):
-            bars = ax.bar(x + (i - (m - 1) / 2) * width, arr[i], width=width, label=labels[i] or None,
-                          color=COLORS[i % len(COLORS)])
+            bars = ax.bar(
+                x + (i - (m - 1) / 2) * width,
+                arr[i],
+                width=width,
+                label=labels[i] or None,
+                color=COLORS[i % len(COLORS)],
+            )
             if k * m <= 24:  # value labels while they stay readable
-                for bar, a in zip(bars, arr[i]):
-                    ax.annotate(f"{a:.0f}°", (bar.get_x() + bar.get_width() / 2, bar.get_height()), xytext=(0, 1),
-                                textcoords="offset points", ha="center", va="bottom", fontsize=7)
+                for bar, a in zip(bars, arr[i], strict=False):
+                    ax.annotate(
+                        f"{a:.0f}°",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        xytext=(0, 1),
+                        textcoords="offset points",
+                        ha="center",
+                        va="bottom",
+                        fontsize=7,
+                    )
         ax.set_xticks(x, [f"θ{j + 1}" for j in range(k)])
         ax.set_ylim(0, 95)
         ax.set_yticks([0, 15, 30, 45, 60, 75, 90])

@@ -26,8 +26,9 @@ def test_time_callable_returns_positive_seconds(statistic):
     a = np.ones((64, 64), np.float32)
     assert positive_finite(bench.time_callable(np.matmul, a, a, min_run_time=0.01, statistic=statistic))
     x = torch.ones(1, 4, 8, 8)
-    s = bench.time_callable(torch.nn.functional.conv2d, x, torch.ones(2, 4, 3, 3), padding=1,
-                            min_run_time=0.01, num_threads=1)
+    s = bench.time_callable(
+        torch.nn.functional.conv2d, x, torch.ones(2, 4, 3, 3), padding=1, min_run_time=0.01, num_threads=1
+    )
     assert positive_finite(s)
 
 
@@ -115,14 +116,26 @@ def test_format_table_aligns_columns():
 def test_python_m_bench_quick_runs_and_prints_the_tables():
     out = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--threads", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
     for header in (
-        "[1] GEMM ceiling", "torch.mm", "numpy.matmul", "memory bandwidth",
-        "[2] 1×1 convolutions are GEMMs", "reference.pointwise_conv", "torch NCHW", "torch channels_last",
-        "[3] 3×3 convolutions", "[4] depthwise 3×3 convolutions", "ref/torch", "targets",
+        "[1] GEMM ceiling",
+        "torch.mm",
+        "numpy.matmul",
+        "memory bandwidth",
+        "[2] 1×1 convolutions are GEMMs",
+        "reference.pointwise_conv",
+        "torch NCHW",
+        "torch channels_last",
+        "[3] 3×3 convolutions",
+        "[4] depthwise 3×3 convolutions",
+        "ref/torch",
+        "targets",
     ):
         assert header in out.stdout, header
     verdicts = [line for line in out.stdout.splitlines() if line.strip().startswith(("PASS", "MISS"))]

@@ -77,8 +77,14 @@ def test_profile_macs_equal_flop_counter(name):
 def test_blocks_run_on_real_tensors():
     torch.manual_seed(0)
     x = torch.randn(2, 16, 8, 8)
-    for block in (NiNBlock(16, 8, 3, padding=1), InceptionModule(16, 4, 4, 8, 2, 4, 4), BasicBlock(16, 16),
-                  Bottleneck(16, 4, 16), DepthwiseSeparable(16, 32), ChannelShuffle(2)):
+    for block in (
+        NiNBlock(16, 8, 3, padding=1),
+        InceptionModule(16, 4, 4, 8, 2, 4, 4),
+        BasicBlock(16, 16),
+        Bottleneck(16, 4, 16),
+        DepthwiseSeparable(16, 32),
+        ChannelShuffle(2),
+    ):
         y = block(x)
         assert torch.isfinite(y).all() and y.shape[0] == 2
 
@@ -94,8 +100,12 @@ def test_nin_block_is_kxk_then_two_1x1():
 @pytest.mark.parametrize(
     "widths,out_channels",
     # GoogLeNet Table 1 (Szegedy et al. 2014): output depth of inception (3a), (3b), (4d), (5b)
-    [((192, 64, 96, 128, 16, 32, 32), 256), ((256, 128, 128, 192, 32, 96, 64), 480),
-     ((512, 112, 144, 288, 32, 64, 64), 528), ((832, 384, 192, 384, 48, 128, 128), 1024)],
+    [
+        ((192, 64, 96, 128, 16, 32, 32), 256),
+        ((256, 128, 128, 192, 32, 96, 64), 480),
+        ((512, 112, 144, 288, 32, 64, 64), 528),
+        ((832, 384, 192, 384, 48, 128, 128), 1024),
+    ],
 )
 def test_inception_out_channels(widths, out_channels):
     block = InceptionModule(*widths)
@@ -106,9 +116,15 @@ def test_inception_out_channels(widths, out_channels):
 
 def test_inception_branches():
     block = InceptionModule(192, 64, 96, 128, 16, 32, 32)
-    kernels = {name: [m.kernel_size for m in branch if isinstance(m, nn.Conv2d)] for name, branch in block.named_children()}
-    assert kernels == {"branch1x1": [(1, 1)], "branch3x3": [(1, 1), (3, 3)], "branch5x5": [(1, 1), (5, 5)],
-                       "branch_pool": [(1, 1)]}
+    kernels = {
+        name: [m.kernel_size for m in branch if isinstance(m, nn.Conv2d)] for name, branch in block.named_children()
+    }
+    assert kernels == {
+        "branch1x1": [(1, 1)],
+        "branch3x3": [(1, 1), (3, 3)],
+        "branch5x5": [(1, 1), (5, 5)],
+        "branch_pool": [(1, 1)],
+    }
     # every conv is followed by a ReLU
     for branch in block.children():
         layers = list(branch)
@@ -168,8 +184,14 @@ def test_residual_adds_the_input():
 def test_depthwise_separable_layout_and_cost():
     block = DepthwiseSeparable(32, 64, kernel_size=3, stride=2)
     dw, pw = block.depthwise, block.pointwise
-    assert (dw.groups, dw.in_channels, dw.out_channels, dw.kernel_size, dw.padding, dw.stride) == \
-        (32, 32, 32, (3, 3), (1, 1), (2, 2))
+    assert (dw.groups, dw.in_channels, dw.out_channels, dw.kernel_size, dw.padding, dw.stride) == (
+        32,
+        32,
+        32,
+        (3, 3),
+        (1, 1),
+        (2, 2),
+    )
     assert (pw.kernel_size, pw.in_channels, pw.out_channels) == ((1, 1), 32, 64)
     assert dw.bias is None and pw.bias is None
     assert [type(m).__name__ for m in block] == ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU"]
@@ -187,8 +209,12 @@ def test_channel_shuffle_interleaves_groups():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(1, 3), groups=st.integers(1, 6), per_group=st.integers(1, 6),
-    h=st.integers(1, 4), w=st.integers(1, 4), seed=st.integers(0, 2**16),
+    n=st.integers(1, 3),
+    groups=st.integers(1, 6),
+    per_group=st.integers(1, 6),
+    h=st.integers(1, 4),
+    w=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
 )
 def test_channel_shuffle_is_an_interleaving_permutation_with_an_inverse(n, groups, per_group, h, w, seed):
     c = groups * per_group
@@ -205,7 +231,7 @@ def test_channel_shuffle_is_an_interleaving_permutation_with_an_inverse(n, group
 def test_fpn_output_shapes():
     fpn = FPN([256, 512, 1024, 2048], out_channels=256, extra_p6=True).to("meta")
     sizes = (56, 28, 14, 7)
-    feats = [torch.empty(2, c, s, s, device="meta") for c, s in zip(fpn.in_channels_list, sizes)]
+    feats = [torch.empty(2, c, s, s, device="meta") for c, s in zip(fpn.in_channels_list, sizes, strict=False)]
     outs = fpn(feats)
     assert [tuple(o.shape) for o in outs] == [(2, 256, s, s) for s in (*sizes, 4)]
     assert all(c.kernel_size == (1, 1) for c in fpn.lateral)
@@ -258,11 +284,21 @@ def test_bad_arguments_are_named(call, error, fragment):
 @pytest.mark.parametrize(
     "features,error,fragment",
     [
-        ([torch.zeros(1, 8, 8, 8)], ValueError, "FPN expects 3 feature maps (one per entry of in_channels_list=[8, 16, 32]), got 1"),
-        ([torch.zeros(1, 8, 8, 8), torch.zeros(1, 32, 4, 4), torch.zeros(1, 32, 2, 2)], ValueError,
-         "features[1] has 32 channels, but in_channels_list[1]=16"),
-        ([torch.zeros(8, 8, 8), torch.zeros(1, 16, 4, 4), torch.zeros(1, 32, 2, 2)], ValueError,
-         "features[0] must have shape (N, C, H, W), got ndim=3"),
+        (
+            [torch.zeros(1, 8, 8, 8)],
+            ValueError,
+            "FPN expects 3 feature maps (one per entry of in_channels_list=[8, 16, 32]), got 1",
+        ),
+        (
+            [torch.zeros(1, 8, 8, 8), torch.zeros(1, 32, 4, 4), torch.zeros(1, 32, 2, 2)],
+            ValueError,
+            "features[1] has 32 channels, but in_channels_list[1]=16",
+        ),
+        (
+            [torch.zeros(8, 8, 8), torch.zeros(1, 16, 4, 4), torch.zeros(1, 32, 2, 2)],
+            ValueError,
+            "features[0] must have shape (N, C, H, W), got ndim=3",
+        ),
         (torch.zeros(1, 8, 8, 8), TypeError, "FPN expects a list of 3 feature maps, got Tensor"),
     ],
 )

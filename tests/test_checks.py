@@ -15,7 +15,7 @@ from torch import nn
 
 from course_utils import checks
 from course_utils.checks import testing
-from course_utils.checks._framework import compare, encode, decode
+from course_utils.checks._framework import compare, decode, encode
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob("0[0-4]_*.ipynb"))}
@@ -33,6 +33,7 @@ def _shape(h_out):
     def f(input_shape, out_channels, kernel_size, stride=1, padding=0):
         n, _, h, w = input_shape
         return (n, out_channels, h_out(h, kernel_size, stride, padding), h_out(w, kernel_size, stride, padding))
+
     return f
 
 
@@ -40,6 +41,7 @@ def _cost(params_fn, macs_fn):
     def f(c_in, c_out, k, size, stride=1, padding=0, bias=True):
         out = (size + 2 * padding - k) // stride + 1
         return params_fn(c_in, c_out, k, bias), macs_fn(c_in, c_out, k, size, out)
+
     return f
 
 
@@ -63,6 +65,7 @@ def _l2c(copy_bias=True, transpose=False, bias_flag=None):
             if copy_bias and linear.bias is not None and has_bias:
                 conv.bias.copy_(linear.bias)
         return conv
+
     return f
 
 
@@ -71,30 +74,56 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: (h + p - k) // s + 1), "each side"),
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: math.ceil((h + 2 * p - k) / s) + 1), "floor"),
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: h + 2 * p - k + 1), "stride"),
-    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k * k, lambda ci, co, k, s, o: o * o * ci * co * k * k), "bias"),
-    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k * k + (co if b else 0),
-                             lambda ci, co, k, s, o: s * s * ci * co * k * k), "output size"),
-    ("ex00_conv_cost", _cost(lambda ci, co, k, b: ci * co * k + (co if b else 0),
-                             lambda ci, co, k, s, o: o * o * ci * co * k), "square"),
+    (
+        "ex00_conv_cost",
+        _cost(lambda ci, co, k, b: ci * co * k * k, lambda ci, co, k, s, o: o * o * ci * co * k * k),
+        "bias",
+    ),
+    (
+        "ex00_conv_cost",
+        _cost(lambda ci, co, k, b: ci * co * k * k + (co if b else 0), lambda ci, co, k, s, o: s * s * ci * co * k * k),
+        "output size",
+    ),
+    (
+        "ex00_conv_cost",
+        _cost(lambda ci, co, k, b: ci * co * k + (co if b else 0), lambda ci, co, k, s, o: o * o * ci * co * k),
+        "square",
+    ),
     ("ex00_conv2d", lambda x, w, b: _np_conv(x, w, np.zeros_like(b)), "bias"),
     ("ex00_conv2d", lambda x, w, b: _np_conv(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b), "flipped"),
-    ("ex00_conv2d", lambda x, w, b: _np_conv(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b) if w.shape[0] == w.shape[1]
-     else _np_conv(x, w, b), "transposed"),
+    (
+        "ex00_conv2d",
+        lambda x, w, b: (
+            _np_conv(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b)
+            if w.shape[0] == w.shape[1]
+            else _np_conv(x, w, b)
+        ),
+        "transposed",
+    ),
     ("ex00_conv2d", lambda x, w, b: x[: w.shape[0]], "shape"),
     ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, 0 * b), "bias"),
     ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w.T, b) if w.shape[0] == w.shape[1] else _pw(x, w, b), "transposed"),
-    ("ex01_pointwise_conv", lambda x, w, b: (x.reshape(-1, x.shape[1]) @ w.T + b).reshape(x.shape[0], w.shape[0], *x.shape[2:]),
-     "reshape order"),
+    (
+        "ex01_pointwise_conv",
+        lambda x, w, b: (x.reshape(-1, x.shape[1]) @ w.T + b).reshape(x.shape[0], w.shape[0], *x.shape[2:]),
+        "reshape order",
+    ),
     ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, b).transpose(0, 1, 3, 2), "H and W"),
     ("ex01_linear_to_conv1x1", _l2c(copy_bias=False), "bias is not copied"),
     ("ex01_linear_to_conv1x1", _l2c(bias_flag=True), "bias=False"),
     ("ex01_linear_to_conv1x1", _l2c(transpose=True), "transposed"),
     ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co, ci * h * w * co * h * w, h * w * h * w * 1.0), "biases"),
     ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co + co, (ci * co + co) * h * w, h * w * 1.0), "(H·W)²"),
-    ("ex01_pointwise_vs_dense", lambda ci, co, h, w: (ci * co + co, ci * h * w * co * h * w + co * h * w,
-                                                      (ci * co + co) / (ci * h * w * co * h * w + co * h * w)), "inverted"),
+    (
+        "ex01_pointwise_vs_dense",
+        lambda ci, co, h, w: (
+            ci * co + co,
+            ci * h * w * co * h * w + co * h * w,
+            (ci * co + co) / (ci * h * w * co * h * w + co * h * w),
+        ),
+        "inverted",
+    ),
 ]
-
 
 
 # lesson 02
@@ -122,13 +151,27 @@ def _encoder(bias):
             conv.weight.copy_(torch.as_tensor(components)[:, :, None, None])
             conv.bias.copy_(torch.as_tensor(bias(components, mean), dtype=torch.float32))
         return conv
+
     return f
 
 
 # lesson 03
 class _Inception(nn.Module):
-    def __init__(self, c, c1, r3, c3, r5, c5, pp, final_relu=True, pool_padding=1, order=(0, 1, 2, 3), out_channels=None,
-                 pool_proj=True):
+    def __init__(
+        self,
+        c,
+        c1,
+        r3,
+        c3,
+        r5,
+        c5,
+        pp,
+        final_relu=True,
+        pool_padding=1,
+        order=(0, 1, 2, 3),
+        out_channels=None,
+        pool_proj=True,
+    ):
         super().__init__()
         self.out_channels = c1 + c3 + c5 + pp if out_channels is None else out_channels(c1, c3, c5, pp, r3, r5)
         relu = [nn.ReLU()] if final_relu else []
@@ -157,10 +200,15 @@ class _InceptionFunctionalRelu(nn.Module):
 
     def forward(self, x):
         relu = torch.relu
-        return torch.cat([relu(self.branch1x1(x)),
-                          relu(self.branch3x3[1](relu(self.branch3x3[0](x)))),
-                          relu(self.branch5x5[1](relu(self.branch5x5[0](x)))),
-                          relu(self.branch_pool(nn.functional.max_pool2d(x, 3, 1, 1)))], dim=1)
+        return torch.cat(
+            [
+                relu(self.branch1x1(x)),
+                relu(self.branch3x3[1](relu(self.branch3x3[0](x)))),
+                relu(self.branch5x5[1](relu(self.branch5x5[0](x)))),
+                relu(self.branch_pool(nn.functional.max_pool2d(x, 3, 1, 1))),
+            ],
+            dim=1,
+        )
 
 
 def _inception(**options):
@@ -172,6 +220,7 @@ def _cheaper(direct_fn, reduced_fn, invert=False):
         direct, reduced = direct_fn(c, r, c5, size), reduced_fn(c, r, c5, size)
         name, ratio = ("reduced", direct / reduced) if reduced < direct else ("direct", reduced / direct)
         return name, 1 / ratio if invert else ratio
+
     return f
 
 
@@ -192,11 +241,14 @@ def _bmacs(stride_on_1x1=True, shortcut=True):
         if shortcut and (stride != 1 or c != o):
             macs += h * h * c * o
         return macs
+
     return f
 
 
 class _Bottleneck(nn.Module):
-    def __init__(self, c, m, o, stride=1, stride_on_3x3=False, relu_before_add=False, conv_bias=False, shortcut_bn=True):
+    def __init__(
+        self, c, m, o, stride=1, stride_on_3x3=False, relu_before_add=False, conv_bias=False, shortcut_bn=True
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(c, m, 1, stride=1 if stride_on_3x3 else stride, bias=conv_bias)
         self.bn1 = nn.BatchNorm2d(m)
@@ -231,6 +283,7 @@ def _block_choice(basic_fn, bottle_fn, invert=False, swap=False):
         if swap:
             name = "basic" if name == "bottleneck" else "bottleneck"
         return name, 1 / ratio if invert else ratio
+
     return f
 
 
@@ -249,20 +302,37 @@ WRONG += [
     ("ex02_channel_pca", _eigh_pca, "least important"),
     ("ex02_pca_encoder", _encoder(lambda comp, mean: np.zeros(comp.shape[0])), "bias is missing"),
     ("ex02_pca_encoder", _encoder(lambda comp, mean: comp @ mean), "wrong sign"),
-    ("ex02_pca_encoder", _encoder(lambda comp, mean: -mean if comp.shape[0] == comp.shape[1] else -(comp @ mean)),
-     "not -mean"),
-    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c * r3 + r3 * 9 * c3 + c * r5 + r5 * 25 * c5 + c * pp),
-     "biases"),
-    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c1 + c * 9 * c3 + c3 + c * 25 * c5 + c5 + c * pp + pp),
-     "reductions are missing"),
-    ("ex03_inception_params", lambda c, c1, r3, c3, r5, c5, pp: (c * c1 + c1 + c * r3 + r3 + r3 * 9 * c3 + c3 + c * r5 + r5
-                                                                 + r5 * 25 * c5 + c5), "pool projection"),
+    (
+        "ex02_pca_encoder",
+        _encoder(lambda comp, mean: -mean if comp.shape[0] == comp.shape[1] else -(comp @ mean)),
+        "not -mean",
+    ),
+    (
+        "ex03_inception_params",
+        lambda c, c1, r3, c3, r5, c5, pp: c * c1 + c * r3 + r3 * 9 * c3 + c * r5 + r5 * 25 * c5 + c * pp,
+        "biases",
+    ),
+    (
+        "ex03_inception_params",
+        lambda c, c1, r3, c3, r5, c5, pp: c * c1 + c1 + c * 9 * c3 + c3 + c * 25 * c5 + c5 + c * pp + pp,
+        "reductions are missing",
+    ),
+    (
+        "ex03_inception_params",
+        lambda c, c1, r3, c3, r5, c5, pp: (
+            c * c1 + c1 + c * r3 + r3 + r3 * 9 * c3 + c3 + c * r5 + r5 + r5 * 25 * c5 + c5
+        ),
+        "pool projection",
+    ),
     ("ex03_inception_module", _inception(final_relu=False), "ReLU is missing"),
     ("ex03_inception_module", _inception(order=(3, 2, 1, 0)), "concatenation order"),
     ("ex03_inception_module", _inception(pool_padding=0), "padding=1"),
     ("ex03_inception_module", _inception(out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5), "out_channels"),
-    ("ex03_inception_module", _inception(pool_proj=False, out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5 + pp),
-     "projection"),
+    (
+        "ex03_inception_module",
+        _inception(pool_proj=False, out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5 + pp),
+        "projection",
+    ),
     ("ex03_cheaper_5x5", _cheaper(_d5, lambda c, r, c5, s: s * s * r * 25 * c5), "costs MACs too"),
     ("ex03_cheaper_5x5", _cheaper(_d5, _r5, invert=True), "inverted"),
     ("ex04_bottleneck_macs", _bmacs(shortcut=False), "shortcut"),
@@ -315,7 +385,12 @@ def test_hidden_cases_are_named_but_their_data_is_not_shown():
     def only_visible(input_shape, out_channels, kernel_size, stride=1, padding=0):
         n, _, h, w = input_shape
         if tuple(input_shape) in visible:
-            return (n, out_channels, (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1)
+            return (
+                n,
+                out_channels,
+                (h + 2 * padding - kernel_size) // stride + 1,
+                (w + 2 * padding - kernel_size) // stride + 1,
+            )
         return (n, out_channels, h, w)
 
     verdict = testing.check("ex00_conv_output_shape", only_visible)
@@ -346,10 +421,14 @@ def test_hidden_cases_change_with_the_seed_and_visible_ones_do_not():
     exercise = checks.get("ex00_conv2d")
     first, second = exercise.cases(seed=1), exercise.cases(seed=2)
     visible = [c for c in first if not c.hidden]
-    assert all(compare(a.data, b.data) is None for a, b in zip(visible, [c for c in second if not c.hidden]))
+    assert all(
+        compare(a.data, b.data) is None for a, b in zip(visible, [c for c in second if not c.hidden], strict=False)
+    )
     hidden_first = [c.data["args"][0] for c in first if c.hidden]
     hidden_second = [c.data["args"][0] for c in second if c.hidden]
-    assert any(a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(hidden_first, hidden_second))
+    assert any(
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(hidden_first, hidden_second, strict=False)
+    )
 
 
 def test_assert_pass_raises_for_nbgrader_style_test_cells(capsys):

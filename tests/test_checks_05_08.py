@@ -44,12 +44,14 @@ def _fc_matrix_read_transposed(weight, c, k):
 def _map(h_out):
     def f(height, width, stride=32, window=224):
         return h_out(height, stride, window), h_out(width, stride, window)
+
     return f
 
 
 def _heads(fc, gap):
     def f(c, s, hidden, n):
         return fc(c, s, hidden, n), gap(c, s, hidden, n)
+
     return f
 
 
@@ -64,6 +66,7 @@ def _grouped(weights, bias=lambda co, g, b: co if b else 0, check=lambda ci, co,
             raise ValueError(f"groups={groups} does not divide the channels")
         w = weights(c_in, c_out, k, groups)
         return w + bias(c_out, groups, bias_flag), size * size * w
+
     return f
 
 
@@ -171,30 +174,41 @@ def _merge_no_bias(coarse, fine, lateral):
 
 def _td(accumulate=True, reverse=False, mode="nearest"):
     def f(features, laterals):
-        lat = [conv(x) for conv, x in zip(laterals, features)]
+        lat = [conv(x) for conv, x in zip(laterals, features, strict=False)]
         merged = [lat[-1]]
         for i in range(len(lat) - 2, -1, -1):
             above = merged[-1] if accumulate else lat[i + 1]
             kwargs = {} if mode == "nearest" else {"align_corners": False}
             merged.append(lat[i] + F.interpolate(above, size=lat[i].shape[-2:], mode=mode, **kwargs))
         return merged if reverse else merged[::-1]
+
     return f
 
 
 # -- 08 --
-def _intensity(flops_per_mac=2, bytes_per=4, weights_per_image=False, same_size_out=False, count_out=True, group_weights=True):
+def _intensity(
+    flops_per_mac=2, bytes_per=4, weights_per_image=False, same_size_out=False, count_out=True, group_weights=True
+):
     def f(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch=1):
         out = size if same_size_out else (size + 2 * padding - k) // stride + 1
         w = c_out * (c_in // groups) * k * k
         macs = batch * out * out * w
         w_bytes = w if group_weights else c_out * c_in * k * k
-        elements = batch * c_in * size * size + w_bytes * (batch if weights_per_image else 1) + (batch * c_out * out * out if count_out else 0)
+        elements = (
+            batch * c_in * size * size
+            + w_bytes * (batch if weights_per_image else 1)
+            + (batch * c_out * out * out if count_out else 0)
+        )
         return flops_per_mac * macs / (bytes_per * elements)
+
     return f
 
 
 def _roofline_max(intensity, peak, bandwidth):
-    return {"attainable": max(peak, bandwidth * intensity), "bound": "memory" if bandwidth * intensity < peak else "compute"}
+    return {
+        "attainable": max(peak, bandwidth * intensity),
+        "bound": "memory" if bandwidth * intensity < peak else "compute",
+    }
 
 
 def _roofline_divide(intensity, peak, bandwidth):
@@ -203,7 +217,10 @@ def _roofline_divide(intensity, peak, bandwidth):
 
 
 def _roofline_swapped(intensity, peak, bandwidth):
-    return {"attainable": min(peak, bandwidth * intensity), "bound": "compute" if bandwidth * intensity < peak else "memory"}
+    return {
+        "attainable": min(peak, bandwidth * intensity),
+        "bound": "compute" if bandwidth * intensity < peak else "memory",
+    }
 
 
 def _designs(cost_of_design, inverted=False, tie_as_a=False):
@@ -213,6 +230,7 @@ def _designs(cost_of_design, inverted=False, tie_as_a=False):
             return {"cheaper": "tie", "factor": 1.0}
         factor = max(ma, mb) / min(ma, mb)
         return {"cheaper": "a" if ma <= mb else "b", "factor": 1 / factor if inverted else factor}
+
     return f
 
 
@@ -224,6 +242,7 @@ def _macs_of(strides=True, groups=True, floor=False):
                 size = size // s if floor else (size - 1) // s + 1
             total += size * size * c_out * (c_in // g if groups else c_in) * k * k
         return total
+
     return cost
 
 
@@ -236,8 +255,11 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex05_fc_weight_to_conv", _fc_channels_last, "reshape order"),
     ("ex05_fc_weight_to_conv", _fc_hw_swapped, "H and W are swapped"),
     ("ex05_fc_weight_to_conv", _fc_matrix_read_transposed, "ROW"),
-    ("ex05_fc_weight_to_conv", lambda w, c, k: w.reshape(w.shape[0], k, k, c) if c != k else w.reshape(w.shape[0], c, k, k) * 0,
-     "channel axis second"),
+    (
+        "ex05_fc_weight_to_conv",
+        lambda w, c, k: w.reshape(w.shape[0], k, k, c) if c != k else w.reshape(w.shape[0], c, k, k) * 0,
+        "channel axis second",
+    ),
     ("ex05_score_map_shape", _map(lambda s, st, win: s // st), "feature map before fc6"),
     ("ex05_score_map_shape", _map(lambda s, st, win: (s - win) // st), "+1"),
     ("ex05_score_map_shape", _map(lambda s, st, win: s // win), "overlap"),
@@ -251,10 +273,21 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * ci * k * k), "groups is ignored"),
     ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (co // g) * k * k), "INPUT channels"),
     ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * ci * k * k / g**2), "divide by groups once"),
-    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, bias=lambda co, g, b: co // g if b else 0),
-     "biases do not shrink"),
-    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: True), "raise ValueError"),
-    ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: ci % g == 0), "both"),
+    (
+        "ex06_grouped_conv_cost",
+        _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, bias=lambda co, g, b: co // g if b else 0),
+        "biases do not shrink",
+    ),
+    (
+        "ex06_grouped_conv_cost",
+        _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: True),
+        "raise ValueError",
+    ),
+    (
+        "ex06_grouped_conv_cost",
+        _grouped(lambda ci, co, k, g: co * (ci // g) * k * k, check=lambda ci, co, g: ci % g == 0),
+        "both",
+    ),
     ("ex06_grouped_conv_cost", _grouped_asserting, "not assert"),
     ("ex06_depthwise_separable", _SepNoGroups, "groups is ignored"),
     ("ex06_depthwise_separable", _SepNoPadding, "padding=kernel_size // 2"),
@@ -279,11 +312,27 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex07_top_down", _td(accumulate=False), "MERGED map"),
     ("ex07_top_down", _td(reverse=True), "fine → coarse"),
     ("ex07_top_down", _td(mode="bilinear"), "nearest"),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz)], "biases"),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz)], "1×1"),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d + d, s * s * c * d) for c, s in zip(ch, sz[::-1])], "its own map size"),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz)], "not MACs"),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz)), "level i"),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        "biases",
+    ),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        "1×1",
+    ),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: [(c * d + d, s * s * c * d) for c, s in zip(ch, sz[::-1], strict=False)],
+        "its own map size",
+    ),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
+        "not MACs",
+    ),
+    ("ex07_lateral_costs", lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)), "level i"),
     # 08
     ("ex08_arithmetic_intensity", _intensity(flops_per_mac=1), "two FLOPs"),
     ("ex08_arithmetic_intensity", _intensity(bytes_per=1), "4 bytes"),
@@ -369,8 +418,10 @@ def test_each_grading_seed_redraws_the_hidden_cases_under_the_same_labels():
     for exercise in _exercises():
         a, b = exercise.cases(seed=1), exercise.cases(seed=2)
         assert [c.label for c in a] == [c.label for c in b]
-        assert all(compare(x.data, y.data) is None for x, y in zip(a, b) if not x.hidden)  # visible cases are fixed
-        assert any(compare(x.data, y.data) is not None for x, y in zip(a, b) if x.hidden), exercise.name
+        assert all(
+            compare(x.data, y.data) is None for x, y in zip(a, b, strict=False) if not x.hidden
+        )  # visible cases are fixed
+        assert any(compare(x.data, y.data) is not None for x, y in zip(a, b, strict=False) if x.hidden), exercise.name
 
 
 def test_compare_designs_visible_factors_are_the_lessons():
@@ -394,8 +445,19 @@ def test_arithmetic_intensity_matches_bench():
     for _ in range(20):
         g = int(rng.choice([1, 2, 4]))
         c_in, c_out, k = g * int(rng.integers(1, 40)), g * int(rng.integers(1, 40)), int(rng.choice([1, 3, 5]))
-        args = (c_in, c_out, k, int(rng.integers(k + 1, 40)), int(rng.integers(1, 3)), k // 2, g, int(rng.integers(1, 9)))
-        expected = bench.conv_arithmetic_intensity(*args[:4], stride=args[4], padding=args[5], groups=g, batch_size=args[7])
+        args = (
+            c_in,
+            c_out,
+            k,
+            int(rng.integers(k + 1, 40)),
+            int(rng.integers(1, 3)),
+            k // 2,
+            g,
+            int(rng.integers(1, 9)),
+        )
+        expected = bench.conv_arithmetic_intensity(
+            *args[:4], stride=args[4], padding=args[5], groups=g, batch_size=args[7]
+        )
         assert math.isclose(ns["arithmetic_intensity"](*args), expected, rel_tol=1e-12)
 
 
@@ -438,10 +500,18 @@ def test_head_reference_counts_the_modules_parameters():
     for case in _all_cases("ex05_head_params"):
         c, s, hidden, n = case.data["args"]
         with torch.device("meta"):
-            fc = nn.Sequential(nn.Flatten(), nn.Linear(c * s * s, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                               nn.Linear(hidden, n))
+            fc = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(c * s * s, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, n),
+            )
             gap = nn.Sequential(nn.Conv2d(c, n, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        assert lesson05._head_ref(c, s, hidden, n) == (counting.count_params(fc), counting.count_params(gap)), case.label
+        assert lesson05._head_ref(c, s, hidden, n) == (counting.count_params(fc), counting.count_params(gap)), (
+            case.label
+        )
 
 
 def test_grouped_reference_agrees_with_counting_and_pytorch():
@@ -458,8 +528,10 @@ def test_grouped_reference_agrees_with_counting_and_pytorch():
                 counting.conv_params(c_in, c_out, k, groups=groups, bias=bias)
             continue
         conv = nn.Conv2d(c_in, c_out, k, padding=k // 2, groups=groups, bias=bias, device="meta")
-        assert expected["value"] == (counting.count_params(conv),
-                                     counting.profile(conv, (1, c_in, size, size)).total_macs), case.label
+        assert expected["value"] == (
+            counting.count_params(conv),
+            counting.profile(conv, (1, c_in, size, size)).total_macs,
+        ), case.label
 
 
 def test_separable_reference_is_the_course_blocks_depthwise_then_pointwise():
@@ -504,7 +576,7 @@ def test_top_down_reference_is_the_course_fpn_without_its_smoothing():
         features, params = case.data["args"]
         fpn = blocks.FPN([f.shape[1] for f in features], out_channels=params[0][0].shape[0]).double()
         with torch.no_grad():
-            for conv, (weight, bias) in zip(fpn.lateral, params):
+            for conv, (weight, bias) in zip(fpn.lateral, params, strict=False):
                 conv.weight.copy_(weight)
                 conv.bias.copy_(bias)
         fpn.smooth = nn.ModuleList(nn.Identity() for _ in features)
@@ -515,8 +587,10 @@ def test_top_down_reference_is_the_course_fpn_without_its_smoothing():
     # a single merge is the two-level top-down pass
     for case in _all_cases("ex07_lateral_merge"):
         coarse, fine, weight, bias = case.data["args"]
-        assert torch.equal(lesson07._merge_ref(coarse, fine, weight, bias),
-                           lesson07._lateral(fine, weight, bias) + F.interpolate(coarse.double(), size=fine.shape[-2:]))
+        assert torch.equal(
+            lesson07._merge_ref(coarse, fine, weight, bias),
+            lesson07._lateral(fine, weight, bias) + F.interpolate(coarse.double(), size=fine.shape[-2:]),
+        )
 
 
 def test_lateral_costs_reference_agrees_with_counting():
@@ -526,7 +600,9 @@ def test_lateral_costs_reference_agrees_with_counting():
     for case in _all_cases("ex07_lateral_costs"):
         channels, sizes, d = case.data["args"]
         assert lesson07._costs_ref(channels, sizes, d) == [
-            (counting.conv_params(c, d, 1), counting.conv_macs(c, d, 1, s)) for c, s in zip(channels, sizes)]
+            (counting.conv_params(c, d, 1), counting.conv_macs(c, d, 1, s))
+            for c, s in zip(channels, sizes, strict=False)
+        ]
 
 
 def test_compare_designs_reference_agrees_with_profiling_the_designs():
@@ -538,7 +614,9 @@ def test_compare_designs_reference_agrees_with_profiling_the_designs():
         macs = []
         for design in (a, b):
             with torch.device("meta"):
-                net = nn.Sequential(*(nn.Conv2d(ci, co, k, s, k // 2, groups=g, bias=False) for ci, co, k, s, g in design))
+                net = nn.Sequential(
+                    *(nn.Conv2d(ci, co, k, s, k // 2, groups=g, bias=False) for ci, co, k, s, g in design)
+                )
             macs.append(counting.profile(net, (1, design[0][0], size, size)).total_macs)
             assert lesson08._design_macs(design, size) == macs[-1], case.label
         expected = lesson08._cmp_ref(a, b, size)

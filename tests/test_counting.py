@@ -33,14 +33,22 @@ def test_worked_example_4_channels_2x2_kernels_2_maps():
     assert conv_params(4, 2, 2) == count_params(nn.Conv2d(4, 2, 2))
 
 
-@pytest.mark.parametrize("cin,cout,k,g,bias", [(3, 64, 7, 1, True), (256, 64, 1, 1, True), (32, 32, 3, 32, False), (64, 128, (1, 3), 4, True)])
+@pytest.mark.parametrize(
+    "cin,cout,k,g,bias",
+    [(3, 64, 7, 1, True), (256, 64, 1, 1, True), (32, 32, 3, 32, False), (64, 128, (1, 3), 4, True)],
+)
 def test_conv_params_equals_pytorch(cin, cout, k, g, bias):
     assert conv_params(cin, cout, k, groups=g, bias=bias) == count_params(nn.Conv2d(cin, cout, k, groups=g, bias=bias))
 
 
 @pytest.mark.parametrize(
     "cin,cout,k,size,stride,pad,dil,groups,n",
-    [(192, 32, 5, 28, 1, 2, 1, 1, 1), (3, 64, 7, 224, 2, 3, 1, 1, 2), (64, 64, 3, (20, 13), 2, 1, 2, 64, 3), (16, 8, (3, 1), 9, 1, (1, 0), 1, 4, 1)],
+    [
+        (192, 32, 5, 28, 1, 2, 1, 1, 1),
+        (3, 64, 7, 224, 2, 3, 1, 1, 2),
+        (64, 64, 3, (20, 13), 2, 1, 2, 64, 3),
+        (16, 8, (3, 1), 9, 1, (1, 0), 1, 4, 1),
+    ],
 )
 def test_conv_macs_equals_flop_counter(cin, cout, k, size, stride, pad, dil, groups, n):
     h, w = (size, size) if isinstance(size, int) else size
@@ -88,9 +96,16 @@ def test_bad_input_is_named(call, error, fragment):
 
 def small_net() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Conv2d(16, 16, 3, groups=16, padding=1), nn.Conv2d(16, 32, 1), nn.ReLU(),
-        nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.Conv2d(16, 16, 3, groups=16, padding=1),
+        nn.Conv2d(16, 32, 1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 10),
     )
 
 
@@ -100,8 +115,12 @@ def test_profile_rows_and_totals():
     assert [r.kind for r in prof.rows][:5] == ["Conv2d 3×3", "BatchNorm2d", "ReLU", "Conv2d 3×3 dw", "Conv2d 1×1"]
     assert prof.total_params == count_params(net) == sum(r.params for r in prof.rows)
     assert prof.rows[4].output_shape == (2, 32, 16, 16)
-    expected = conv_macs(3, 16, 3, 16, padding=1, batch_size=2) + conv_macs(16, 16, 3, 16, padding=1, groups=16, batch_size=2) \
-        + conv_macs(16, 32, 1, 16, batch_size=2) + linear_macs(32, 10, batch_size=2)
+    expected = (
+        conv_macs(3, 16, 3, 16, padding=1, batch_size=2)
+        + conv_macs(16, 16, 3, 16, padding=1, groups=16, batch_size=2)
+        + conv_macs(16, 32, 1, 16, batch_size=2)
+        + linear_macs(32, 10, batch_size=2)
+    )
     assert prof.total_macs == expected
     with FlopCounterMode(display=False) as fc:
         net(torch.randn(2, 3, 16, 16))

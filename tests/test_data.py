@@ -26,7 +26,7 @@ def test_train_test_split_is_seeded_and_disjoint():
     a = data.train_test_split(x, y, 0.2, seed=1)
     b = data.train_test_split(x, y, 0.2, seed=1)
     c = data.train_test_split(x, y, 0.2, seed=2)
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert all(torch.equal(u, v) for u, v in zip(a, b, strict=False))
     assert not torch.equal(a[3], c[3])
     xtr, xte, ytr, yte = a
     assert len(yte) == 20 and len(ytr) == 80

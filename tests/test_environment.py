@@ -65,6 +65,12 @@ def test_environment_installs_the_course_package_and_python():
 def test_runtime_dependencies_are_the_documented_set():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert {_name(r) for r in project["dependencies"]} == {
-        "numpy", "torch", "matplotlib", "jupyterlab", "ipywidgets", "scikit-learn",
+        "numpy",
+        "torch",
+        "matplotlib",
+        "jupyterlab",
+        "ipywidgets",
+        "scikit-learn",
         "threadpoolctl",  # bench.py pins BLAS threads so NumPy and torch are timed alike
+        "tqdm",  # notebook-aware progress bars for the training loops (course_utils.train)
     }

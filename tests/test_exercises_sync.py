@@ -20,21 +20,36 @@ def test_exercises_folder_is_exactly_the_generated_one(tmp_path):
     build_all(ROOT / "solutions", tmp_path)
     expected = {p.name: p.read_bytes() for p in tmp_path.glob("*.ipynb")}
     actual = {p.name: p.read_bytes() for p in EXERCISES}
-    assert sorted(actual) == sorted(expected), "exercises/ and solutions/ hold different notebooks: run `make exercises`"
+    assert sorted(actual) == sorted(expected), (
+        "exercises/ and solutions/ hold different notebooks: run `make exercises`"
+    )
     stale = [name for name in expected if actual[name] != expected[name]]
     assert not stale, f"exercises/ is out of date for {stale}: run `python -m course_utils build-exercises`"
 
 
 def test_cli_builds_into_a_given_folder(tmp_path):
-    subprocess.run([sys.executable, "-m", "course_utils", "build-exercises", "--solutions", str(ROOT / "solutions"),
-                    "--exercises", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course_utils",
+            "build-exercises",
+            "--solutions",
+            str(ROOT / "solutions"),
+            "--exercises",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert sorted(p.name for p in tmp_path.glob("*.ipynb")) == sorted(p.name for p in EXERCISES)
 
 
 def test_stub_replaces_hint_and_region_at_their_indentation():
     source = f"def f(x):\n    # Hint: double it\n    {BEGIN}\n    return 2 * x\n    {END}\n\nprint(f)"
     assert strip_solutions(source) == (
-        "def f(x):\n    raise NotImplementedError('your code here. Hint: double it')\n\nprint(f)")
+        "def f(x):\n    raise NotImplementedError('your code here. Hint: double it')\n\nprint(f)"
+    )
 
 
 def test_a_long_hint_is_wrapped_and_its_message_kept_whole():
@@ -61,22 +76,32 @@ def _stub_lines(source: str) -> list[str]:
 
 
 def test_generated_stubs_fit_the_screen():
-    stubs = [line for path in EXERCISES for cell in notebooks.read(path).cells if cell.cell_type == "code"
-             for line in _stub_lines(cell.source)]
+    stubs = [
+        line
+        for path in EXERCISES
+        for cell in notebooks.read(path).cells
+        if cell.cell_type == "code"
+        for line in _stub_lines(cell.source)
+    ]
     assert stubs, "no stubs found in exercises/"
     long = [line for line in stubs if len(line) > MAX_LINE]
     assert not long, f"stub lines longer than {MAX_LINE} characters: {long}"
 
 
-@pytest.mark.parametrize("source, message", [
-    (f"# Hint: h\n{BEGIN}\nx = 1\n", "never closed"),
-    (f"x = 1\n{END}\n", "without a matching"),
-    (f"# Hint: h\n{BEGIN}\n# Hint: h\n{BEGIN}\n{END}\n{END}\n", "nested"),
-    (f"x = 1\n{BEGIN}\n{END}\n", "# Hint:"),
-    ("# Hint: h\n## BEGIN SOLUTION\n", "malformed marker"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (f"# Hint: h\n{BEGIN}\nx = 1\n", "never closed"),
+        (f"x = 1\n{END}\n", "without a matching"),
+        (f"# Hint: h\n{BEGIN}\n# Hint: h\n{BEGIN}\n{END}\n{END}\n", "nested"),
+        (f"x = 1\n{BEGIN}\n{END}\n", "# Hint:"),
+        ("# Hint: h\n## BEGIN SOLUTION\n", "malformed marker"),
+    ],
+)
 def test_bad_markers_are_a_clear_error_naming_notebook_and_cell(source, message):
-    nb = new_notebook(cells=[new_markdown_cell("intro"), new_code_cell(f"# Hint: ok\n{BEGIN}\n{END}"), new_code_cell(source)])
+    nb = new_notebook(
+        cells=[new_markdown_cell("intro"), new_code_cell(f"# Hint: ok\n{BEGIN}\n{END}"), new_code_cell(source)]
+    )
     with pytest.raises(MarkerError, match=message) as info:
         build_notebook(nb, "solutions/99_demo.ipynb")
     assert "solutions/99_demo.ipynb, cell 2" in str(info.value)
@@ -94,7 +119,7 @@ def test_generated_notebooks_have_no_outputs_and_no_solution_code():
         nb = notebooks.read(path)
         solution = notebooks.read(ROOT / "solutions" / path.name)
         assert len(nb.cells) == len(solution.cells)
-        for cell, original in zip(nb.cells, solution.cells):
+        for cell, original in zip(nb.cells, solution.cells, strict=False):
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None
                 assert BEGIN not in cell.source and END not in cell.source
@@ -105,9 +130,13 @@ def test_generated_notebooks_have_no_outputs_and_no_solution_code():
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_exercise_notebook_runs_top_to_bottom_and_every_check_says_not_attempted(path):
     nb = notebooks.execute(path, timeout=300, save=False)  # raises on any cell error
-    verdicts = [out.get("text", "") for cell in nb.cells if cell.cell_type == "code" and "checks.ex" in cell.source
-                for out in cell.outputs]
+    verdicts = [
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code" and "checks.ex" in cell.source
+        for out in cell.outputs
+    ]
     expected = [e.name for e in checks.exercises_for_lesson(path.name[:2])]
     assert len(verdicts) == len(expected)
-    for name, text in zip(expected, verdicts):
+    for name, text in zip(expected, verdicts, strict=False):
         assert text.startswith(f"⏳ {name}: not attempted yet"), text

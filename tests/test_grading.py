@@ -17,14 +17,13 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from course_utils import notebooks
-from course_utils.grading import find_submissions, hash_tree, restore_tree, snapshot_tree, _lesson_of
+from course_utils.grading import _lesson_of, find_submissions, hash_tree, restore_tree, snapshot_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "00_multichannel_conv.ipynb"
 EXERCISE = ROOT / "exercises" / "00_multichannel_conv.ipynb"
 NB_NAME = SOLUTION.name
 FULL = 9  # ex00: 2 + 3 + 4 points
-
 
 
 def _cell_defining(nb, name: str) -> int:
@@ -52,27 +51,36 @@ def _make_submissions(folder: Path, installed: Path) -> None:
     _write(folder, "wrong", nb)
 
     nb = variant(stub)  # prints fake passes and monkeypatches the checker, the framework and torch.load
-    nb.cells.append(new_code_cell(
-        "import course_utils.checks as C, course_utils.checks._framework as F\n"
-        "F.compare = lambda *a, **k: None\n"
-        "F.judge_all = lambda *a, **k: None\n"
-        "C.ex00_conv2d = lambda f: print('✅ ex00_conv2d: all 2 visible and 8 hidden cases pass')\n"
-        "C.ex00_conv2d(None)\n"
-        "print('✅ ex00_conv_output_shape: all 3 visible and 8 hidden cases pass')\n"
-        "print('✅ ex00_conv_cost: all 3 visible and 6 hidden cases pass')\n"))
+    nb.cells.append(
+        new_code_cell(
+            "import course_utils.checks as C, course_utils.checks._framework as F\n"
+            "F.compare = lambda *a, **k: None\n"
+            "F.judge_all = lambda *a, **k: None\n"
+            "C.ex00_conv2d = lambda f: print('✅ ex00_conv2d: all 2 visible and 8 hidden cases pass')\n"
+            "C.ex00_conv2d(None)\n"
+            "print('✅ ex00_conv_output_shape: all 3 visible and 8 hidden cases pass')\n"
+            "print('✅ ex00_conv_cost: all 3 visible and 6 hidden cases pass')\n"
+        )
+    )
     _write(folder, "cheater", nb)
 
     nb = variant()  # edits the course_utils it imports (the grader's private copy)
-    nb.cells.append(new_code_cell(
-        "import pathlib, course_utils\n"
-        "p = pathlib.Path(course_utils.__file__).parent / 'checks' / '_framework.py'\n"
-        "p.write_text(p.read_text() + '\\n# edited by a submission\\n')\n"))
+    nb.cells.append(
+        new_code_cell(
+            "import pathlib, course_utils\n"
+            "p = pathlib.Path(course_utils.__file__).parent / 'checks' / '_framework.py'\n"
+            "p.write_text(p.read_text() + '\\n# edited by a submission\\n')\n"
+        )
+    )
     _write(folder, "edits_package", nb)
 
     nb = variant()  # edits the installed package by its absolute path
-    nb.cells.append(new_code_cell(
-        f"import pathlib\np = pathlib.Path({str(installed / 'checks' / 'lesson00.py')!r})\n"
-        "p.write_text(p.read_text() + '\\n# edited by a submission\\n')\n"))
+    nb.cells.append(
+        new_code_cell(
+            f"import pathlib\np = pathlib.Path({str(installed / 'checks' / 'lesson00.py')!r})\n"
+            "p.write_text(p.read_text() + '\\n# edited by a submission\\n')\n"
+        )
+    )
     _write(folder, "edits_installed", nb)
 
     nb = variant()  # loops forever before defining conv_cost
@@ -88,9 +96,13 @@ def _make_submissions(folder: Path, installed: Path) -> None:
     _write(folder, "kills_kernel", nb)
 
     nb = variant()  # prints megabytes and deletes every file in its working directory
-    nb.cells.insert(2, new_code_cell(
-        "import os\nprint('x' * 2_500_000)\nfor i in range(5_000):\n    print(i)\n"
-        "for f in os.listdir('.'):\n    os.remove(f)\nprint(sorted(os.listdir('.')))\n"))
+    nb.cells.insert(
+        2,
+        new_code_cell(
+            "import os\nprint('x' * 2_500_000)\nfor i in range(5_000):\n    print(i)\n"
+            "for f in os.listdir('.'):\n    os.remove(f)\nprint(sorted(os.listdir('.')))\n"
+        ),
+    )
     _write(folder, "noisy_deleter", nb)
 
     (folder / "broken").mkdir()
@@ -98,8 +110,11 @@ def _make_submissions(folder: Path, installed: Path) -> None:
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _grade_batch(tmp: Path) -> dict:
@@ -111,14 +126,37 @@ def _grade_batch(tmp: Path) -> dict:
     before = _hashes(subs)
     out = tmp / "gradebook.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out), "--timeout", "15",
-         "--jobs", "2", "--package-dir", str(installed)],
-        capture_output=True, text=True, timeout=600, cwd=tmp)
+        [
+            sys.executable,
+            "-m",
+            "course_utils",
+            "grade",
+            str(subs),
+            "--out",
+            str(out),
+            "--timeout",
+            "15",
+            "--jobs",
+            "2",
+            "--package-dir",
+            str(installed),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     with out.open(newline="", encoding="utf-8") as handle:
         rows = {row["submission"].split("__")[0]: row for row in csv.DictReader(handle)}
-    return dict(rows=rows, before=before, after=_hashes(subs), installed_hash=installed_hash,
-                installed_after=hash_tree(installed), out=str(out))
+    return dict(
+        rows=rows,
+        before=before,
+        after=_hashes(subs),
+        installed_hash=installed_hash,
+        installed_after=hash_tree(installed),
+        out=str(out),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +181,28 @@ def graded(tmp_path_factory):
 @pytest.mark.slow
 def test_one_row_per_submission_with_points_total_max(graded):
     rows = graded["rows"]
-    assert sorted(rows) == sorted(["correct", "stub", "wrong", "cheater", "edits_package", "edits_installed", "loops",
-                                   "kills_kernel", "noisy_deleter", "broken"])
-    assert list(next(iter(rows.values())))[:6] == ["submission", "lesson", "ex00_conv_output_shape", "ex00_conv_cost",
-                                                   "ex00_conv2d", "total"]
+    assert sorted(rows) == sorted(
+        [
+            "correct",
+            "stub",
+            "wrong",
+            "cheater",
+            "edits_package",
+            "edits_installed",
+            "loops",
+            "kills_kernel",
+            "noisy_deleter",
+            "broken",
+        ]
+    )
+    assert list(next(iter(rows.values())))[:6] == [
+        "submission",
+        "lesson",
+        "ex00_conv_output_shape",
+        "ex00_conv_cost",
+        "ex00_conv2d",
+        "total",
+    ]
     for row in rows.values():
         assert row["max"] == str(FULL)
 
@@ -176,7 +232,10 @@ def test_fake_pass_and_monkeypatching_gain_nothing(graded):
 @pytest.mark.slow
 def test_editing_course_utils_scores_zero_and_the_package_is_restored(graded):
     rows = graded["rows"]
-    assert rows["edits_package"]["total"] == "0" and "modified the course_utils package" in rows["edits_package"]["reasons"]
+    assert (
+        rows["edits_package"]["total"] == "0"
+        and "modified the course_utils package" in rows["edits_package"]["reasons"]
+    )
     assert rows["edits_installed"]["total"] == "0"
     assert "modified the installed course_utils package" in rows["edits_installed"]["reasons"]
     assert graded["installed_after"] == graded["installed_hash"]
@@ -231,7 +290,9 @@ def test_submission_discovery_and_lesson_detection(tmp_path):
     assert [n for n, _ in find_submissions([tmp_path / "a", tmp_path / "b.ipynb"])] == ["a__03_inception", "b"]
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "03_inception.ipynb").write_text("{}")
-    names = [n for n, _ in find_submissions([tmp_path / "a" / "03_inception.ipynb", tmp_path / "c" / "03_inception.ipynb"])]
+    names = [
+        n for n, _ in find_submissions([tmp_path / "a" / "03_inception.ipynb", tmp_path / "c" / "03_inception.ipynb"])
+    ]
     assert names == ["a__03_inception", "c__03_inception"]
     assert _lesson_of("alice_03_inception.ipynb", "") == "03"
     assert _lesson_of("homework.ipynb", "checks.ex01_pointwise_conv(f)") == "01"

@@ -43,8 +43,11 @@ def test_tutorial_claim_51m_vs_12_8m_drops_the_kernel_and_uses_256_outputs():
         for k in (1, 3, 5)
         for c_out in (32, 64, 128, 256)
         for c_red in (16, 32, 64, 128)
-        if (conv_macs(256, c_out, k, 28, padding=k // 2),
-            conv_macs(256, c_red, 1, 28) + conv_macs(c_red, c_out, k, 28, padding=k // 2)) == claimed
+        if (
+            conv_macs(256, c_out, k, 28, padding=k // 2),
+            conv_macs(256, c_red, 1, 28) + conv_macs(c_red, c_out, k, 28, padding=k // 2),
+        )
+        == claimed
     ]
     assert matches == [(1, 256, 32)]
     direct = conv_macs(256, 64, 5, 28, padding=2)
@@ -54,6 +57,7 @@ def test_tutorial_claim_51m_vs_12_8m_drops_the_kernel_and_uses_256_outputs():
 
 def test_4x4_reduction_ratio_depends_on_padding():
     """256 -> 1×1 (64) -> 4×4 (256) vs 4×4 (256): 64/17 with same-size output, less with padding 0."""
+
     def ratio(size: int) -> float:
         return conv_macs(256, 256, 4, size) / (conv_macs(256, 64, 1, size) + conv_macs(64, 256, 4, size))
 
@@ -145,6 +149,8 @@ def test_resnet50_v15_costs_4_1g_with_the_same_parameters():
     assert v1.total_params == v15.total_params
     assert round(v15.total_macs / 1e9, 1) == 4.1
     # only the first 1×1 of the three downsampling blocks changes: it now runs on the full-size map
-    extra = sum(conv_macs(c_in, mid, 1, size) - conv_macs(c_in, mid, 1, size, stride=2)
-                for c_in, mid, size in ((256, 128, 56), (512, 256, 28), (1024, 512, 14)))
+    extra = sum(
+        conv_macs(c_in, mid, 1, size) - conv_macs(c_in, mid, 1, size, stride=2)
+        for c_in, mid, size in ((256, 128, 56), (512, 256, 28), (1024, 512, 14))
+    )
     assert v15.total_macs - v1.total_macs == extra

@@ -16,15 +16,18 @@ def dry_run(target: str) -> str:
     """The commands ``make TARGET`` would run, continuation lines joined."""
     # Run from inside `make test`, a child make would inherit its flags and print "make[1]: ..." lines.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    out = subprocess.run(["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     return out.replace("\\\n", " ")
 
 
 def test_lab_serves_the_whole_course_and_opens_lesson_00():
     command = dry_run("lab").strip().splitlines()[-1]
     assert "jupyter lab" in command
-    assert f'--ServerApp.root_dir="{ROOT}"' in command, "the file browser must show notebooks/, exercises/ and solutions/"
+    assert f'--ServerApp.root_dir="{ROOT}"' in command, (
+        "the file browser must show notebooks/, exercises/ and solutions/"
+    )
     opened = re.search(r"--LabApp.default_url=/lab/tree/(\S+)", command).group(1)
     assert (ROOT / opened).is_file(), f"make lab opens {opened}, which does not exist"
 

@@ -44,12 +44,12 @@ def giga(n: int) -> float:
 @pytest.mark.parametrize(
     "name,params",
     [
-        ("vgg16", 138_357_544),      # torchvision model docs, VGG16_Weights (paper Table 2: "138" M)
-        ("resnet18", 11_689_512),    # torchvision model docs, ResNet18_Weights
-        ("resnet34", 21_797_672),    # torchvision model docs, ResNet34_Weights
-        ("resnet50", 25_557_032),    # torchvision model docs, ResNet50_Weights
-        ("resnet101", 44_549_160),   # torchvision model docs, ResNet101_Weights
-        ("resnet152", 60_192_808),   # torchvision model docs, ResNet152_Weights
+        ("vgg16", 138_357_544),  # torchvision model docs, VGG16_Weights (paper Table 2: "138" M)
+        ("resnet18", 11_689_512),  # torchvision model docs, ResNet18_Weights
+        ("resnet34", 21_797_672),  # torchvision model docs, ResNet34_Weights
+        ("resnet50", 25_557_032),  # torchvision model docs, ResNet50_Weights
+        ("resnet101", 44_549_160),  # torchvision model docs, ResNet101_Weights
+        ("resnet152", 60_192_808),  # torchvision model docs, ResNet152_Weights
     ],
 )
 def test_published_parameter_totals(name, params):
@@ -93,8 +93,15 @@ def test_vgg16_configuration_d():
     convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
     assert len(convs) == 13 and all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
     assert sum(isinstance(m, nn.MaxPool2d) for m in model.features) == 5
-    assert [type(m).__name__ for m in model.classifier] == \
-        ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert [type(m).__name__ for m in model.classifier] == [
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+    ]
     assert model.classifier[0].in_features == 512 * 7 * 7
     assert not any(isinstance(m, nn.AdaptiveAvgPool2d) for m in model.modules())
     # torchvision model docs list VGG16 at 15.47 "GFLOPS", which are multiply-adds
@@ -129,10 +136,21 @@ def test_fc_to_conv_gives_the_same_logits(small_vgg):
 
 def test_fc_to_conv_layers_and_score_map():
     fcn = fc_to_conv(on_meta(vgg16, num_classes=10))
-    assert [name for name, _ in fcn.named_children()] == \
-        ["features", "fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"]
-    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in (fcn.fc6, fcn.fc7, fcn.fc8)] == \
-        [(512, 4096, (7, 7)), (4096, 4096, (1, 1)), (4096, 10, (1, 1))]
+    assert [name for name, _ in fcn.named_children()] == [
+        "features",
+        "fc6",
+        "relu6",
+        "drop6",
+        "fc7",
+        "relu7",
+        "drop7",
+        "fc8",
+    ]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in (fcn.fc6, fcn.fc7, fcn.fc8)] == [
+        (512, 4096, (7, 7)),
+        (4096, 4096, (1, 1)),
+        (4096, 10, (1, 1)),
+    ]
     # 384 / 32 = 12: the 7×7 conv slides over 12×12 features, 12 - 7 + 1 = 6 positions per axis
     assert tuple(fcn(torch.empty(1, 3, 384, 384, device="meta")).shape) == (1, 10, 6, 6)
 
@@ -165,9 +183,23 @@ def inception_weights_and_macs(cin, c1, c3r, c3, c5r, c5, pool, size):
 # 112², and 2.7 K is not 7·7·3·64 = 9.4 K) and inception (5a) (51 M at 7×7; 54 M printed). We pin our
 # computed values and never bend the model towards a printed number.
 GOOGLENET_TABLE1 = {
-    "conv1": ((conv_params(3, 64, 7, bias=False), conv_macs(3, 64, 7, 224, stride=2, padding=3)), 2.7, 34, False, False),
-    "conv2": ((conv_params(64, 64, 1, bias=False) + conv_params(64, 192, 3, bias=False),
-               conv_macs(64, 64, 1, 56) + conv_macs(64, 192, 3, 56, padding=1)), 112, 360, False, True),
+    "conv1": (
+        (conv_params(3, 64, 7, bias=False), conv_macs(3, 64, 7, 224, stride=2, padding=3)),
+        2.7,
+        34,
+        False,
+        False,
+    ),
+    "conv2": (
+        (
+            conv_params(64, 64, 1, bias=False) + conv_params(64, 192, 3, bias=False),
+            conv_macs(64, 64, 1, 56) + conv_macs(64, 192, 3, 56, padding=1),
+        ),
+        112,
+        360,
+        False,
+        True,
+    ),
     "inception3a": (inception_weights_and_macs(192, 64, 96, 128, 16, 32, 32, 28), 159, 128, False, True),
     "inception3b": (inception_weights_and_macs(256, 128, 128, 192, 32, 96, 64, 28), 380, 304, False, True),
     "inception4a": (inception_weights_and_macs(480, 192, 96, 208, 16, 48, 64, 14), 364, 73, False, True),
@@ -216,7 +248,14 @@ def test_googlenet_table1_sizes():
     x, out = torch.empty(IMAGE, device="meta"), {}
     for name, layer in model.named_children():
         x = out[name] = layer(x)
-    assert [out[n].shape[2] for n in ("conv1", "pool1", "pool2", "pool3", "pool4", "avgpool")] == [112, 56, 28, 14, 7, 1]
+    assert [out[n].shape[2] for n in ("conv1", "pool1", "pool2", "pool3", "pool4", "avgpool")] == [
+        112,
+        56,
+        28,
+        14,
+        7,
+        1,
+    ]
     depths = [out[f"inception{s}"].shape[1] for s in ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")]
     assert depths == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
     assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
@@ -230,8 +269,13 @@ def test_googlenet_table1_sizes():
     "name,paper_g,torchvision_g",
     # paper: He et al. 2015, Table 1 "FLOPs" (multiply-adds) x10^9, ResNet v1 (stride on the first 1×1).
     # torchvision: model docs, "GFLOPS" column (also multiply-adds), ResNet v1.5 (stride on the 3×3).
-    [("resnet18", 1.8, 1.81), ("resnet34", 3.6, 3.66), ("resnet50", 3.8, 4.09),
-     ("resnet101", 7.6, 7.80), ("resnet152", 11.3, 11.51)],
+    [
+        ("resnet18", 1.8, 1.81),
+        ("resnet34", 3.6, 3.66),
+        ("resnet50", 3.8, 4.09),
+        ("resnet101", 7.6, 7.80),
+        ("resnet152", 11.3, 11.51),
+    ],
 )
 def test_resnet_multiply_adds(name, paper_g, torchvision_g):
     v1 = giga(profile(on_meta(BUILDERS[name], stride_on="1x1"), IMAGE).total_macs)

@@ -23,17 +23,17 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "solutions", "exercises") for p
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 
 # The guard every notebook opens with (HELPERS_READ_FIRST.md, "Notebook conventions").
-GUARD = '''try:
+GUARD = """try:
     import course_utils  # the course's companion package
 except ModuleNotFoundError:
     raise SystemExit("course_utils is not installed: from the course folder run `make lab` "
                      "(or `pip install -e .`), then restart the kernel.") from None
-'''
+"""
 MESSAGE = "course_utils is not installed: from the course folder run `make lab` (or `pip install -e .`), then restart the kernel."
 
 # Makes `import course_utils` fail as it does where the package is not installed, whatever the venv
 # holds (the editable install puts a finder on sys.meta_path and a path entry in site-packages).
-BLOCK_COURSE_UTILS = '''
+BLOCK_COURSE_UTILS = """
 import os, sys
 class _NotInstalled:
     def find_spec(self, name, path=None, target=None):
@@ -42,10 +42,12 @@ class _NotInstalled:
         return None
 sys.meta_path.insert(0, _NotInstalled())
 sys.path[:] = [p for p in sys.path if p and not os.path.exists(os.path.join(p, "course_utils", "__init__.py"))]
-'''
+"""
 
 # Runs each cell in IPython's InteractiveShell and reports what the learner would read, as JSON.
-IPYTHON_RUNNER = BLOCK_COURSE_UTILS + '''
+IPYTHON_RUNNER = (
+    BLOCK_COURSE_UTILS
+    + """
 import contextlib, io, json, warnings
 from IPython.core.interactiveshell import InteractiveShell
 warnings.simplefilter("ignore")  # IPython's "To exit: use 'exit'" hint on SystemExit
@@ -57,7 +59,8 @@ for source in json.load(sys.stdin):
         result = shell.run_cell(source)
     report.append({"error": type(result.error_in_exec).__name__, "shown": out.getvalue()})
 print(json.dumps(report))
-'''
+"""
+)
 
 
 def first_code_cell(path: Path) -> str:
@@ -72,9 +75,7 @@ def run_without_course_utils(source: str, cwd: Path) -> subprocess.CompletedProc
     """Execute a cell's source (IPython magics turned into Python) in ``python -I`` without course_utils."""
     python = TransformerManager().transform_cell(source)
     script = BLOCK_COURSE_UTILS + f"\nexec(compile({python!r}, '<first cell>', 'exec'))\n"
-    return subprocess.run(
-        [sys.executable, "-I", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-I", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 def assert_clear_install_message(result: subprocess.CompletedProcess[str]) -> None:
@@ -103,11 +104,15 @@ def test_guard_prints_the_install_message_without_course_utils(path: Path, tmp_p
 def test_guard_in_ipython_shows_only_the_install_message(tmp_path: Path) -> None:
     sources = [first_code_cell(path) for path in NOTEBOOKS]
     done = subprocess.run(
-        [sys.executable, "-I", "-c", IPYTHON_RUNNER], input=json.dumps(sources), cwd=tmp_path,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-I", "-c", IPYTHON_RUNNER],
+        input=json.dumps(sources),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    for name, cell in zip(IDS, json.loads(done.stdout.splitlines()[-1])):
+    for name, cell in zip(IDS, json.loads(done.stdout.splitlines()[-1]), strict=False):
         assert cell["error"] == "SystemExit", f"{name}: {cell}"
         assert f"SystemExit: {MESSAGE}" in cell["shown"], f"{name} shows:\n{cell['shown']}"
         assert "ImportError" not in cell["shown"] and "ModuleNotFoundError" not in cell["shown"], cell["shown"]

@@ -28,7 +28,9 @@ def test_canonical_form(path):
     nb = notebooks.read(path)
     assert nb.metadata.kernelspec.name == "python3"
     canonical = nbformat.writes(notebooks.normalize(nbformat.reads(path.read_text(), as_version=4))) + "\n"
-    assert path.read_text() == canonical, f"{path.name} is not normalised: run `python -m course_utils execute {path.relative_to(ROOT)}`"
+    assert path.read_text() == canonical, (
+        f"{path.name} is not normalised: run `python -m course_utils execute {path.relative_to(ROOT)}`"
+    )
 
 
 @pytest.mark.parametrize("path", EXECUTED, ids=_ids(EXECUTED))
@@ -58,8 +60,9 @@ def test_size_stays_small(path):
 def test_lesson_opens_with_goals_and_points_to_its_exercises(path):
     nb = notebooks.read(path)
     first = nb.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} — "), \
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} — "), (
         f"lesson must open with its title '# {path.name[:2]} — …'"
+    )
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert f"exercises/{path.name}" in markdown, f"{path.name} must point to exercises/{path.name}"
     assert (ROOT / "solutions" / path.name).exists() or not SOLUTIONS, f"no solutions/{path.name} for this lesson"

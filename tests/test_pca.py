@@ -70,7 +70,7 @@ def test_reconstruction_mse_curve_matches_each_k(shape):
     assert curve.shape == (shape[1],)
     for k in range(1, min(shape) + 1):
         assert curve[k - 1].item() == pytest.approx(pca.reconstruction_mse(X, k), rel=1e-9, abs=1e-12)
-    assert torch.all(curve[min(shape) - 1:] < 1e-12)
+    assert torch.all(curve[min(shape) - 1 :] < 1e-12)
 
 
 def test_pca_is_optimal_against_random_subspaces(synthetic):
@@ -167,7 +167,11 @@ def test_linear_autoencoder_logs(capsys, synthetic):
         (lambda: pca.subspace_reconstruction_mse(torch.randn(9, 3), torch.randn(4, 1)), ValueError, "basis has 4 rows"),
         (lambda: pca.code_reconstruction_mse(torch.randn(9, 3), torch.randn(8, 1)), ValueError, "same number of rows"),
         (lambda: pca.train_linear_autoencoder(torch.randn(9, 3), 1), ValueError, r"x must have shape \(N, C, H, W\)"),
-        (lambda: pca.train_linear_autoencoder(torch.zeros(1, 3, 2, 2, dtype=torch.int64), 1), TypeError, "floating-point"),
+        (
+            lambda: pca.train_linear_autoencoder(torch.zeros(1, 3, 2, 2, dtype=torch.int64), 1),
+            TypeError,
+            "floating-point",
+        ),
         (lambda: pca.train_linear_autoencoder(torch.randn(1, 3, 2, 2), 4), ValueError, "k=4 must be <= channels=3"),
         (lambda: pca.train_linear_autoencoder(torch.randn(1, 3, 2, 2), 1, lr=0), ValueError, "lr=0 must be a positive"),
         (lambda: pca.train_linear_autoencoder(torch.randn(1, 3, 2, 2), 1, epochs=0), ValueError, "epochs=0"),
@@ -223,15 +227,44 @@ def test_task_bottleneck_ignores_high_variance_nuisance(digit_features, seed):
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4, dtype=torch.int64), 4), ValueError, "k=4 must be <= channels=3"),
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3), torch.zeros(4, dtype=torch.int64), 1), ValueError, r"features must be a float tensor of shape \(N, C, H, W\)"),
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4), 1), ValueError, "labels must be an int64"),
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(5, dtype=torch.int64), 1), ValueError, "same N"),
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4, dtype=torch.int64), 2,
-                                                 fixed_encoder=pca.pca(torch.randn(9, 3), 1)), ValueError, "fixed_encoder has components of shape"),
+        (
+            lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4, dtype=torch.int64), 4),
+            ValueError,
+            "k=4 must be <= channels=3",
+        ),
+        (
+            lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3), torch.zeros(4, dtype=torch.int64), 1),
+            ValueError,
+            r"features must be a float tensor of shape \(N, C, H, W\)",
+        ),
+        (
+            lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4), 1),
+            ValueError,
+            "labels must be an int64",
+        ),
+        (
+            lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(5, dtype=torch.int64), 1),
+            ValueError,
+            "same N",
+        ),
+        (
+            lambda: pca.train_bottleneck_classifier(
+                torch.zeros(4, 3, 2, 2),
+                torch.zeros(4, dtype=torch.int64),
+                2,
+                fixed_encoder=pca.pca(torch.randn(9, 3), 1),
+            ),
+            ValueError,
+            "fixed_encoder has components of shape",
+        ),
         (lambda: pca.reconstruction_mse_curve(torch.zeros(1, 3)), ValueError, "at least 2 samples"),
-        (lambda: pca.train_bottleneck_classifier(torch.zeros(4, 3, 2, 2), torch.zeros(4, dtype=torch.int64), 1,
-                                                 freeze_encoder=1), TypeError, "freeze_encoder must be True or False"),
+        (
+            lambda: pca.train_bottleneck_classifier(
+                torch.zeros(4, 3, 2, 2), torch.zeros(4, dtype=torch.int64), 1, freeze_encoder=1
+            ),
+            TypeError,
+            "freeze_encoder must be True or False",
+        ),
         (lambda: pca.accuracy("model", torch.zeros(1), torch.zeros(1)), TypeError, "model must be a torch.nn.Module"),
     ],
 )

@@ -87,7 +87,10 @@ def test_depthwise_conv2d_equals_torch(case):
     y = R.depthwise_conv2d(x, wd, b, stride=stride, padding=padding, dilation=dilation)
     close(y, F.conv2d(t(x), t(wd), t(b), stride, padding, dilation, groups=c))
     # the general conv2d with groups = channels is the same layer
-    close(R.conv2d(x, wd, b, stride, padding, dilation, groups=c), F.conv2d(t(x), t(wd), t(b), stride, padding, dilation, c))
+    close(
+        R.conv2d(x, wd, b, stride, padding, dilation, groups=c),
+        F.conv2d(t(x), t(wd), t(b), stride, padding, dilation, c),
+    )
 
 
 @SETTINGS
@@ -104,8 +107,13 @@ def test_depthwise_separable_equals_two_torch_convs(case, c_out, bias):
 
 @SETTINGS
 @given(
-    st.integers(1, 3), st.integers(1, 24), st.integers(1, 24), st.integers(1, 40), st.integers(1, 40),
-    st.booleans(), st.integers(0, 2**16),
+    st.integers(1, 3),
+    st.integers(1, 24),
+    st.integers(1, 24),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.booleans(),
+    st.integers(0, 2**16),
 )
 def test_pointwise_conv_equals_torch_conv2d_and_einsum(n, c_in, c_out, h, w, bias, seed):
     rng = np.random.default_rng(seed)
@@ -159,7 +167,7 @@ def test_conv2d_does_not_modify_its_inputs():
     copies = [a.copy() for a in (x, w, b)]
     R.conv2d(x, w, b, padding=1)
     R.pointwise_conv(x, w[:, :, :1, :1], b)
-    for a, c in zip((x, w, b), copies):
+    for a, c in zip((x, w, b), copies, strict=False):
         np.testing.assert_array_equal(a, c)
 
 
@@ -176,11 +184,23 @@ def raises(exc, match, fn, *args, **kwargs):
 
 
 def test_wrong_ndim_names_the_expected_layout():
-    raises(ValueError, "x must be a 4-D array (N, C, H, W), got shape (3, 32, 32)",
-           R.conv2d, np.zeros((3, 32, 32), np.float32), W3)
-    raises(ValueError, "w must be a 4-D array (C_out, C_in/groups, K_h, K_w), got shape (4, 8)",
-           R.conv2d, X, np.zeros((4, 8), np.float32))
-    raises(ValueError, "x must be a 4-D array (N, C, H, W), got shape (8, 10, 10)", R.pointwise_conv, X[0], W3[:, :, 0, 0])
+    raises(
+        ValueError,
+        "x must be a 4-D array (N, C, H, W), got shape (3, 32, 32)",
+        R.conv2d,
+        np.zeros((3, 32, 32), np.float32),
+        W3,
+    )
+    raises(
+        ValueError,
+        "w must be a 4-D array (C_out, C_in/groups, K_h, K_w), got shape (4, 8)",
+        R.conv2d,
+        X,
+        np.zeros((4, 8), np.float32),
+    )
+    raises(
+        ValueError, "x must be a 4-D array (N, C, H, W), got shape (8, 10, 10)", R.pointwise_conv, X[0], W3[:, :, 0, 0]
+    )
     raises(ValueError, "x must be a 4-D array (N, C, H, W), got shape (8, 10, 10)", R.depthwise_conv2d, X[0], W3)
 
 
@@ -188,7 +208,13 @@ def test_non_arrays_and_non_float_dtypes_raise_type_error():
     raises(TypeError, "x must be a numpy.ndarray (N, C, H, W), got list", R.conv2d, X.tolist(), W3)
     raises(TypeError, "got Tensor (convert a torch tensor with .numpy())", R.conv2d, torch.zeros(2, 8, 10, 10), W3)
     raises(TypeError, "w must be a numpy.ndarray", R.pointwise_conv, X, [[1.0] * 8])
-    raises(TypeError, "x must have a floating dtype, got int64 (use x.astype(np.float32))", R.conv2d, X.astype(np.int64), W3)
+    raises(
+        TypeError,
+        "x must have a floating dtype, got int64 (use x.astype(np.float32))",
+        R.conv2d,
+        X.astype(np.int64),
+        W3,
+    )
     raises(TypeError, "groups must be an int, got 2.0 (float)", R.conv2d, X, W3, groups=2.0)
 
 
@@ -196,9 +222,16 @@ def test_weight_channels_must_match_in_channels_over_groups():
     raises(ValueError, "w.shape[1]=8 must equal in_channels/groups = 8/2 = 4", R.conv2d, X, W3, groups=2)
     raises(ValueError, "w.shape[1]=3 must equal in_channels/groups = 8/1 = 8", R.conv2d, X, W3[:, :3])
     raises(ValueError, "w.shape[1]=5 must equal in_channels=8", R.pointwise_conv, X, np.zeros((4, 5), np.float32))
-    raises(ValueError, "w must have shape (C_out, C_in) or (C_out, C_in, 1, 1), got (4, 8, 3, 3)", R.pointwise_conv, X, W3)
-    raises(ValueError, "w must have shape (C, 1, K_h, K_w) with C = in_channels = 8, got (4, 8, 3, 3)",
-           R.depthwise_conv2d, X, W3)
+    raises(
+        ValueError, "w must have shape (C_out, C_in) or (C_out, C_in, 1, 1), got (4, 8, 3, 3)", R.pointwise_conv, X, W3
+    )
+    raises(
+        ValueError,
+        "w must have shape (C, 1, K_h, K_w) with C = in_channels = 8, got (4, 8, 3, 3)",
+        R.depthwise_conv2d,
+        X,
+        W3,
+    )
 
 
 def test_groups_must_divide_channels():
@@ -230,14 +263,32 @@ def test_bad_stride_padding_dilation(kwargs, message):
 
 def test_bias_shape_is_checked():
     raises(ValueError, "b must have shape (C_out,) = (4,), got (8,)", R.conv2d, X, W3, np.zeros(8, np.float32))
-    raises(ValueError, "b must have shape (C_out,) = (4,), got (1,)",
-           R.pointwise_conv, X, W3[:, :, 0, 0], np.zeros(1, np.float32))
+    raises(
+        ValueError,
+        "b must have shape (C_out,) = (4,), got (1,)",
+        R.pointwise_conv,
+        X,
+        W3[:, :, 0, 0],
+        np.zeros(1, np.float32),
+    )
 
 
 def test_depthwise_separable_says_which_step_is_wrong():
     wd, wp = np.zeros((8, 1, 3, 3), np.float32), np.zeros((4, 8), np.float32)
-    raises(ValueError, "depthwise step (w_depthwise, b_depthwise): w must have shape (C, 1, K_h, K_w)",
-           R.depthwise_separable_conv2d, X, W3, wp)
-    raises(ValueError, "pointwise step (w_pointwise, b_pointwise): w.shape[1]=5 must equal in_channels=8",
-           R.depthwise_separable_conv2d, X, wd, np.zeros((4, 5), np.float32))
+    raises(
+        ValueError,
+        "depthwise step (w_depthwise, b_depthwise): w must have shape (C, 1, K_h, K_w)",
+        R.depthwise_separable_conv2d,
+        X,
+        W3,
+        wp,
+    )
+    raises(
+        ValueError,
+        "pointwise step (w_pointwise, b_pointwise): w.shape[1]=5 must equal in_channels=8",
+        R.depthwise_separable_conv2d,
+        X,
+        wd,
+        np.zeros((4, 5), np.float32),
+    )
     assert R.depthwise_separable_conv2d(X, wd, wp, stride=2, padding=1).shape == (2, 4, 5, 5)

@@ -26,7 +26,8 @@ LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PNG = base64.b64encode(
     bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c63000100000005000100" "0d0a2db40000000049454e44ae426082"
+        "1f15c4890000000d49444154789c63000100000005000100"
+        "0d0a2db40000000049454e44ae426082"
     )
 ).decode()
 
@@ -145,10 +146,16 @@ def test_index_lists_the_lessons_in_order_then_exercises_and_solutions(built: Pa
 
 def test_lesson_pages_are_titled_by_their_first_heading_and_chained(built: Path) -> None:
     pages = [built / "notebooks" / f"{p.stem}.html" for p in LESSONS]
-    for i, (lesson, page) in enumerate(zip(LESSONS, pages)):
+    for i, (lesson, page) in enumerate(zip(LESSONS, pages, strict=False)):
         nb = nbformat.read(lesson, as_version=4)
         heading = next(
-            (m.group(1) for c in nb.cells if c.cell_type == "markdown" for m in [re.search(r"^#+\s+(.+)$", c.source, re.M)] if m),
+            (
+                m.group(1)
+                for c in nb.cells
+                if c.cell_type == "markdown"
+                for m in [re.search(r"^#+\s+(.+)$", c.source, re.M)]
+                if m
+            ),
             None,
         )
         assert heading, f"{lesson.name} has no heading to title its page"
@@ -164,19 +171,29 @@ def test_lesson_pages_are_titled_by_their_first_heading_and_chained(built: Path)
 def _course(tmp_path: Path) -> Path:
     root = tmp_path / "course"
     figure = v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
-    widget = v4.new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
-        "text/plain": "interactive(children=(IntSlider(value=3),))",
-    })
+    widget = v4.new_output(
+        "display_data",
+        data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+            "text/plain": "interactive(children=(IntSlider(value=3),))",
+        },
+    )
     books = {
         "notebooks/00_first.ipynb": [
-            v4.new_markdown_cell("# Lesson 00 — The *first* `lesson`\n\nSee [the data](data/table.csv) and [next](01_second.ipynb#Part-two)."),
+            v4.new_markdown_cell(
+                "# Lesson 00 — The *first* `lesson`\n\nSee [the data](data/table.csv) and [next](01_second.ipynb#Part-two)."
+            ),
             v4.new_code_cell("plot()", outputs=[figure]),
         ],
         "notebooks/01_second.ipynb": [
-            v4.new_markdown_cell("Intro without heading.\n\n## Part two\n\n[Exercise](../exercises/01_second.ipynb), [gone](missing.ipynb)"),
+            v4.new_markdown_cell(
+                "Intro without heading.\n\n## Part two\n\n[Exercise](../exercises/01_second.ipynb), [gone](missing.ipynb)"
+            ),
         ],
-        "notebooks/02_third.ipynb": [v4.new_markdown_cell("no heading at all"), v4.new_code_cell("interact(f)", outputs=[widget])],
+        "notebooks/02_third.ipynb": [
+            v4.new_markdown_cell("no heading at all"),
+            v4.new_code_cell("interact(f)", outputs=[widget]),
+        ],
         "exercises/01_second.ipynb": [v4.new_markdown_cell("# Exercises: second")],
         "solutions/01_second.ipynb": [v4.new_markdown_cell("# Exercises: second")],
     }
@@ -189,7 +206,9 @@ def _course(tmp_path: Path) -> Path:
 
 
 def test_titles_come_from_the_first_heading_without_markup() -> None:
-    nb = v4.new_notebook(cells=[v4.new_markdown_cell("text\n\n## A [1×1](x.ipynb) **conv** `Linear`"), v4.new_markdown_cell("# Later")])
+    nb = v4.new_notebook(
+        cells=[v4.new_markdown_cell("text\n\n## A [1×1](x.ipynb) **conv** `Linear`"), v4.new_markdown_cell("# Later")]
+    )
     assert site.notebook_title(nb, "fallback") == "A 1×1 conv Linear"
     assert site.notebook_title(v4.new_notebook(cells=[v4.new_markdown_cell("#hashtag, not a heading")]), "fb") == "fb"
 
@@ -198,8 +217,12 @@ def test_synthetic_course_pages_links_and_navigation(tmp_path: Path) -> None:
     root, out = _course(tmp_path), tmp_path / "site"
     written = site.build_site(root, out)
     assert sorted(p.relative_to(out).as_posix() for p in written) == [
-        "exercises/01_second.html", "index.html", "notebooks/00_first.html",
-        "notebooks/01_second.html", "notebooks/02_third.html", "solutions/01_second.html",
+        "exercises/01_second.html",
+        "index.html",
+        "notebooks/00_first.html",
+        "notebooks/01_second.html",
+        "notebooks/02_third.html",
+        "solutions/01_second.html",
     ]
     # Only the deliberately missing notebook is broken; .ipynb links became pages, the data file was copied.
     assert broken_links(out) == ["notebooks/01_second.html: missing.ipynb -> no such file in the site"]
@@ -207,9 +230,17 @@ def test_synthetic_course_pages_links_and_navigation(tmp_path: Path) -> None:
     assert "01_second.html#Part-two" in first.links and "data/table.csv" in first.links
     assert (out / "notebooks/data/table.csv").read_text() == "a,b\n1,2\n"
     assert "../exercises/01_second.html" in second.links
-    assert first.title == "Lesson 00 — The first lesson" and second.title == "Part two" and parse(out / "notebooks/02_third.html").title == "02_third"
+    assert (
+        first.title == "Lesson 00 — The first lesson"
+        and second.title == "Part two"
+        and parse(out / "notebooks/02_third.html").title == "02_third"
+    )
     assert [text for _, text in second.nav_links[0]] == [
-        "Course index", "← previous: Lesson 00 — The first lesson", "next: 02_third →", "exercise 01", "solution 01",
+        "Course index",
+        "← previous: Lesson 00 — The first lesson",
+        "next: 02_third →",
+        "exercise 01",
+        "solution 01",
     ]
     third = (out / "notebooks/02_third.html").read_text()
     assert "interactive(children" not in third and "open it in JupyterLab to use it" in third
@@ -217,8 +248,11 @@ def test_synthetic_course_pages_links_and_navigation(tmp_path: Path) -> None:
     index = parse(out / "index.html")
     assert '<a href="notebooks/00_first.html">The first lesson</a>' in (out / "index.html").read_text()
     assert [link for link in index.links if link.endswith(".html")] == [
-        "notebooks/00_first.html", "notebooks/01_second.html", "notebooks/02_third.html",
-        "exercises/01_second.html", "solutions/01_second.html",
+        "notebooks/00_first.html",
+        "notebooks/01_second.html",
+        "notebooks/02_third.html",
+        "exercises/01_second.html",
+        "solutions/01_second.html",
     ]
 
 

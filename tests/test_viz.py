@@ -95,8 +95,12 @@ def test_channel_heatmap_draws_the_matrix_and_group_lines():
 
 @pytest.mark.parametrize(
     "matrix,groups,match",
-    [(np.ones((12, 12)), 5, "groups=5 must divide"), (np.ones(12), None, "shape \\(rows, cols\\)"),
-     (np.full((2, 2), np.nan), None, "finite"), (np.ones((4, 4)), 0, "positive int")],
+    [
+        (np.ones((12, 12)), 5, "groups=5 must divide"),
+        (np.ones(12), None, "shape \\(rows, cols\\)"),
+        (np.full((2, 2), np.nan), None, "finite"),
+        (np.ones((4, 4)), 0, "positive int"),
+    ],
 )
 def test_channel_heatmap_rejects_bad_input(matrix, groups, match):
     with pytest.raises(ValueError, match=match):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ._framework import Exercise, Verdict, evaluate, make_checker
 
@@ -30,7 +30,9 @@ def _discover() -> None:
             if exercise.name in _REGISTRY:
                 raise ValueError(f"exercise {exercise.name!r} is defined twice (second time in {module.__name__})")
             if exercise.lesson != info.name[-2:]:
-                raise ValueError(f"exercise {exercise.name!r} lives in {module.__name__}: its number must be {info.name[-2:]}")
+                raise ValueError(
+                    f"exercise {exercise.name!r} lives in {module.__name__}: its number must be {info.name[-2:]}"
+                )
             _REGISTRY[exercise.name] = exercise
             checker: Callable[[object], None] = make_checker(exercise)
             globals()[exercise.name] = checker

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -162,14 +163,14 @@ def grade_io(adapter, obj, in_path, out_path):
 '''
 
 #: Adapter for exercises that ask for a function: ``obj(*case["args"])``.
-CALL_FUNCTION = r'''
+CALL_FUNCTION = r"""
 def adapter(obj, case):
     return obj(*case["args"])
-'''
+"""
 
 #: Adapter for exercises that ask for an ``nn.Module`` class: build it, give every floating-point
 #: parameter and buffer seeded random values (so BatchNorm and biases matter), run it in eval mode on x.
-BUILD_MODULE = r'''
+BUILD_MODULE = r"""
 def adapter(obj, case):
     module = obj(*case["args"])
     if not isinstance(module, _torch.nn.Module):
@@ -185,10 +186,10 @@ def adapter(obj, case):
         "state": {k: v.detach().clone() for k, v in module.state_dict().items()},
         "attrs": {a: getattr(module, a, None) for a in case.get("attrs", ())},
     }
-'''
+"""
 
 _CODEC: dict[str, Any] = {}
-exec(compile(CODEC_SOURCE, "<course_utils.checks codec>", "exec"), _CODEC)
+exec(compile(CODEC_SOURCE, "<course_utils.checks codec>", "exec"), _CODEC)  # noqa: S102 - our own codec source, shared with the kernel
 encode: Callable[[Any], Any] = _CODEC["encode"]
 decode: Callable[[Any], Any] = _CODEC["decode"]
 Unsupported = _CODEC["Unsupported"]
@@ -199,7 +200,7 @@ def run_adapter(adapter_source: str, obj: Any, case_data: Mapping[str, Any]) -> 
     """Apply ``obj`` to one case in this process, exactly as a grading kernel would."""
     if adapter_source not in _ADAPTERS:
         namespace = dict(_CODEC)
-        exec(compile(adapter_source, "<course_utils.checks adapter>", "exec"), namespace)
+        exec(compile(adapter_source, "<course_utils.checks adapter>", "exec"), namespace)  # noqa: S102 - an exercise's own adapter text
         _ADAPTERS[adapter_source] = namespace["adapter"]
     result = _CODEC["run_case"](_ADAPTERS[adapter_source], obj, dict(case_data))
     if "value" in result:
@@ -305,11 +306,16 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
     n_visible = sum(not c.hidden for c in cases)
     n_hidden = len(cases) - n_visible
     if results and results[0].get("not_implemented"):
-        return Verdict(name, "not_attempted", 0, len(cases),
-                       f"⏳ {name}: not attempted yet (the stub still raises NotImplementedError)")
+        return Verdict(
+            name,
+            "not_attempted",
+            0,
+            len(cases),
+            f"⏳ {name}: not attempted yet (the stub still raises NotImplementedError)",
+        )
     failures: list[tuple[Case, Failure]] = []
     passed = 0
-    for case, result in zip(cases, results):
+    for case, result in zip(cases, results, strict=False):
         try:
             failure = _judge_one(exercise, case, result)
         except Exception as err:  # a judge must never raise into the learner's cell
@@ -319,22 +325,37 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
         else:
             failures.append((case, failure))
     if not failures:
-        return Verdict(name, "pass", passed, len(cases),
-                       f"✅ {name}: all {n_visible} visible and {n_hidden} hidden cases pass", hidden_total=n_hidden)
+        return Verdict(
+            name,
+            "pass",
+            passed,
+            len(cases),
+            f"✅ {name}: all {n_visible} visible and {n_hidden} hidden cases pass",
+            hidden_total=n_hidden,
+        )
     case, failure = failures[0]
     if len(failure.candidates) > 1:  # several known mistakes explain this case: take the one explaining most cases
         tally = {hint: sum(hint in f.candidates for _, f in failures) for hint in failure.candidates}
         failure.hint = max(failure.candidates, key=lambda hint: tally[hint])
-    return Verdict(name, "fail", passed, len(cases), _failure_text(name, case, failure, passed, len(cases)), failures,
-                   hidden_total=n_hidden)
+    return Verdict(
+        name,
+        "fail",
+        passed,
+        len(cases),
+        _failure_text(name, case, failure, passed, len(cases)),
+        failures,
+        hidden_total=n_hidden,
+    )
 
 
 def _judge_one(exercise: Exercise, case: Case, result: dict[str, Any]) -> Failure | None:
     if "error" in result:
         if result.get("not_implemented"):
             return Failure("raised NotImplementedError", hint="part of your solution is still a stub")
-        return Failure(f"raised {result['error']}",
-                       hint=exercise.error_hint or "read the error: the case's inputs are valid, so your code should accept them")
+        return Failure(
+            f"raised {result['error']}",
+            hint=exercise.error_hint or "read the error: the case's inputs are valid, so your code should accept them",
+        )
     return exercise.judge(case, result["value"])
 
 
@@ -354,8 +375,13 @@ def _failure_text(name: str, case: Case, failure: Failure, passed: int, total: i
 def evaluate(exercise: Exercise, obj: Any, seed: int | None = None) -> Verdict:
     """Run every case of ``exercise`` on the learner's ``obj`` in this process and return the verdict."""
     if obj is None or not callable(obj):
-        return Verdict(exercise.name, "fail", 0, 0,
-                       f"❌ {exercise.name}: expected the function or class `{exercise.target}`, got {type(obj).__name__}")
+        return Verdict(
+            exercise.name,
+            "fail",
+            0,
+            0,
+            f"❌ {exercise.name}: expected the function or class `{exercise.target}`, got {type(obj).__name__}",
+        )
     cases = exercise.cases(seed)
     results = []
     for case in cases:
@@ -439,14 +465,23 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
     if exp_array is not None:
         rec_array = _as_array(received)
         if rec_array is None:
-            return Failure(f"expected an array/tensor{where}, got {type(received).__name__}",
-                           describe(expected), describe(received),
-                           "return a NumPy array or a torch tensor")
+            return Failure(
+                f"expected an array/tensor{where}, got {type(received).__name__}",
+                describe(expected),
+                describe(received),
+                "return a NumPy array or a torch tensor",
+            )
         if tuple(exp_array.shape) != tuple(rec_array.shape):
-            return Failure(f"wrong shape{where}", describe(expected), describe(received),
-                           shape_hint(exp_array.shape, rec_array.shape))
+            return Failure(
+                f"wrong shape{where}",
+                describe(expected),
+                describe(received),
+                shape_hint(exp_array.shape, rec_array.shape),
+            )
         if rec_array.dtype.kind not in "biuf":
-            return Failure(f"expected numbers{where}, got dtype {rec_array.dtype}", describe(expected), describe(received))
+            return Failure(
+                f"expected numbers{where}, got dtype {rec_array.dtype}", describe(expected), describe(received)
+            )
         rec64 = rec_array.astype(np.float64)
         exp64 = exp_array.astype(np.float64)
         if not np.all(np.isfinite(rec64)) and np.all(np.isfinite(exp64)):
@@ -455,16 +490,24 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
         if exp64.size and not np.allclose(rec64, exp64, rtol=rtol, atol=atol + rtol * scale):
             diff = np.abs(rec64 - exp64)
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
-            return Failure(f"wrong values{where}", f"{exp64[index]:.4f} at index {index}",
-                           f"{rec64[index]:.4f} (max abs difference {float(diff.max()):.3g})")
+            return Failure(
+                f"wrong values{where}",
+                f"{exp64[index]:.4f} at index {index}",
+                f"{rec64[index]:.4f} (max abs difference {float(diff.max()):.3g})",
+            )
         return None
     if isinstance(expected, bool) or isinstance(expected, str):
-        ok = (received == expected) if not isinstance(expected, str) else (
-            isinstance(received, str) and received.strip().lower() == expected.lower())
+        ok = (
+            (received == expected)
+            if not isinstance(expected, str)
+            else (isinstance(received, str) and received.strip().lower() == expected.lower())
+        )
         return None if ok else Failure(f"wrong value{where}", repr(expected), describe(received))
     if isinstance(expected, (int, float)):
         if isinstance(received, bool) or not isinstance(received, (int, float)):
-            return Failure(f"expected a number{where}, got {type(received).__name__}", repr(expected), describe(received))
+            return Failure(
+                f"expected a number{where}, got {type(received).__name__}", repr(expected), describe(received)
+            )
         if isinstance(expected, int) and isinstance(received, int):
             ok = received == expected
         else:
@@ -472,11 +515,16 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
         return None if ok else Failure(f"wrong value{where}", describe(expected), describe(received))
     if isinstance(expected, (tuple, list)):
         if not isinstance(received, (tuple, list)):
-            return Failure(f"expected a {type(expected).__name__} of {len(expected)} items{where}, got {type(received).__name__}",
-                           describe(expected), describe(received))
+            return Failure(
+                f"expected a {type(expected).__name__} of {len(expected)} items{where}, got {type(received).__name__}",
+                describe(expected),
+                describe(received),
+            )
         if len(received) != len(expected):
-            return Failure(f"expected {len(expected)} items{where}, got {len(received)}", describe(expected), describe(received))
-        for i, (e, r) in enumerate(zip(expected, received)):
+            return Failure(
+                f"expected {len(expected)} items{where}, got {len(received)}", describe(expected), describe(received)
+            )
+        for i, (e, r) in enumerate(zip(expected, received, strict=False)):
             failure = compare(e, r, rtol=rtol, atol=atol, path=f"{path}[{i}]")
             if failure is not None:
                 if not failure.expected or _as_array(e) is None:
@@ -485,7 +533,9 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
         return None
     if isinstance(expected, dict):
         if not isinstance(received, dict) or set(received) != set(expected):
-            return Failure(f"expected a dict with keys {sorted(expected)}{where}", describe(expected), describe(received))
+            return Failure(
+                f"expected a dict with keys {sorted(expected)}{where}", describe(expected), describe(received)
+            )
         for key in expected:
             failure = compare(expected[key], received[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
             if failure is not None:
@@ -504,7 +554,7 @@ def _match_mistakes(
     failure: Failure,
     received: Any,
     mistakes: Iterable[tuple[str, Callable[[], Any]]],
-    same: Callable[[Any, Any], "Failure | None"],
+    same: Callable[[Any, Any], Failure | None],
 ) -> bool:
     """Add to ``failure.candidates`` the hint of every known mistake whose value equals ``received``.
 
@@ -514,7 +564,7 @@ def _match_mistakes(
     for mistake_hint, wrong_value in mistakes:
         try:
             value = wrong_value()
-        except Exception:
+        except Exception:  # noqa: S112 - a mistake model that cannot run on this case simply does not match
             continue
         if same(value, received) is None:
             failure.candidates.append(mistake_hint)
@@ -534,7 +584,7 @@ def function_exercise(
     hint: str = "",
     rtol: float = 1e-4,
     atol: float = 1e-5,
-    comparer: Callable[[Any, Any], "Failure | None"] | None = None,
+    comparer: Callable[[Any, Any], Failure | None] | None = None,
     error_hint: str = "",
     adapter: str = CALL_FUNCTION,
 ) -> Exercise:
@@ -563,13 +613,16 @@ def function_exercise(
     return Exercise(name, points, target, adapter, visible, hidden, judge, error_hint=error_hint)
 
 
-def _align_state(state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+def _align_state(
+    state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torch.Tensor]
+) -> dict[str, torch.Tensor] | None:
     """Map the learner's state onto the reference's names when only the inner layout differs.
 
     Within each top-level submodule (``branch3x3.*``), entries are matched in registration order when their
     count and shapes agree, so ``nn.Sequential(conv, nn.ReLU(), conv)`` and ``nn.Sequential(conv, conv)`` plus
     ``F.relu`` in forward are both accepted. Returns ``None`` when that is impossible.
     """
+
     def groups(keys: Iterable[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key in keys:
@@ -584,8 +637,11 @@ def _align_state(state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torc
         keys = mine[prefix]
         if len(keys) != len(ref_keys):
             return None
-        for key, ref_key in zip(keys, ref_keys):
-            if tuple(state[key].shape) != tuple(ref_state[ref_key].shape) or key.rsplit(".", 1)[-1] != ref_key.rsplit(".", 1)[-1]:
+        for key, ref_key in zip(keys, ref_keys, strict=False):
+            if (
+                tuple(state[key].shape) != tuple(ref_state[ref_key].shape)
+                or key.rsplit(".", 1)[-1] != ref_key.rsplit(".", 1)[-1]
+            ):
                 return None
             aligned[ref_key] = state[key]
     return aligned
@@ -633,8 +689,10 @@ def module_exercise(
             return Failure("the module's state_dict holds something other than tensors")
         expected_values = _CODEC["seeded_values"](state, case.data["seed"])
         if any(not torch.equal(state[name], value) for name, value in expected_values.items()):
-            return Failure("the module's state_dict does not hold the values the check wrote into it",
-                           hint="keep the parameters as registered nn.Parameters/buffers and don't override state_dict")
+            return Failure(
+                "the module's state_dict does not hold the values the check wrote into it",
+                hint="keep the parameters as registered nn.Parameters/buffers and don't override state_dict",
+            )
         if set(state) != set(ref_state):
             aligned = _align_state(state, ref_state)
             if aligned is None:
@@ -646,13 +704,19 @@ def module_exercise(
                 if unexpected:
                     parts.append("unexpected " + ", ".join(unexpected[:4]) + (" …" if len(unexpected) > 4 else ""))
                 text = key_hint(missing, unexpected) if callable(key_hint) else key_hint
-                return Failure("parameters differ from the specification: " + "; ".join(parts),
-                               hint=text or "name the submodules exactly as the exercise states")
+                return Failure(
+                    "parameters differ from the specification: " + "; ".join(parts),
+                    hint=text or "name the submodules exactly as the exercise states",
+                )
             state = aligned
         for key, tensor in ref_state.items():
             if tuple(state[key].shape) != tuple(tensor.shape):
-                return Failure(f"parameter {key} has the wrong shape", str(tuple(tensor.shape)), str(tuple(state[key].shape)),
-                               hint="check the in/out channels and kernel size of that layer")
+                return Failure(
+                    f"parameter {key} has the wrong shape",
+                    str(tuple(tensor.shape)),
+                    str(tuple(state[key].shape)),
+                    hint="check the in/out channels and kernel size of that layer",
+                )
         x = case.data["x"]
 
         def output_of(module: nn.Module) -> torch.Tensor:

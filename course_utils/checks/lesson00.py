@@ -175,8 +175,10 @@ _COST = function_exercise(
         ("MACs are counted on the input size: use the OUTPUT size (stride and padding change it)", _cost_input_size),
         ("the kernel has kernel_size × kernel_size weights per channel pair: square it", _cost_k_not_squared),
         ("by the course's convention bias additions are not MACs: count only the multiplies", _cost_macs_bias),
-        ("by the course's convention bias additions are not MACs: use the weights, not the parameters, per position",
-         _cost_macs_per_param),
+        (
+            "by the course's convention bias additions are not MACs: use the weights, not the parameters, per position",
+            _cost_macs_per_param,
+        ),
     ],
     hint="params = C_in*K*K*C_out (+ C_out if bias); MACs = H_out*W_out*C_in*K*K*C_out",
 )
@@ -187,15 +189,22 @@ _COST = function_exercise(
 
 
 def _torch_conv(x, w, b):
-    out = F.conv2d(torch.from_numpy(x)[None].double(), torch.from_numpy(w).double(),
-                   None if b is None else torch.from_numpy(b).double())
+    out = F.conv2d(
+        torch.from_numpy(x)[None].double(),
+        torch.from_numpy(w).double(),
+        None if b is None else torch.from_numpy(b).double(),
+    )
     return out[0].numpy()
 
 
 def _conv_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, h: int, w: int) -> dict:
-    return {"args": [rng.standard_normal((c_in, h, w)).astype(np.float32),
-                     rng.standard_normal((c_out, c_in, k, k)).astype(np.float32),
-                     rng.standard_normal(c_out).astype(np.float32)]}
+    return {
+        "args": [
+            rng.standard_normal((c_in, h, w)).astype(np.float32),
+            rng.standard_normal((c_out, c_in, k, k)).astype(np.float32),
+            rng.standard_normal(c_out).astype(np.float32),
+        ]
+    }
 
 
 def _conv_cases() -> list[Case]:
@@ -216,7 +225,12 @@ def _conv_hidden(rng: np.random.Generator) -> list[Case]:
     ]
     for i in range(3):
         c_in, c_out, k = int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
-        cases.append(Case(f"random sizes #{i + 1}", _conv_case(rng, c_in, c_out, k, int(rng.integers(k, 9)), int(rng.integers(k, 9)))))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                _conv_case(rng, c_in, c_out, k, int(rng.integers(k, 9)), int(rng.integers(k, 9))),
+            )
+        )
     return cases
 
 
@@ -228,13 +242,22 @@ _CONV2D = function_exercise(
     hidden=_conv_hidden,
     reference=_torch_conv,
     mistakes=[
-        ("the bias is forgotten: add b[o] to every position of output channel o", lambda x, w, b: _torch_conv(x, w, None)),
-        ("the kernel is flipped: deep-learning 'convolution' is cross-correlation (no flip)",
-         lambda x, w, b: _torch_conv(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b)),
-        ("the weights are transposed: w[o, c] connects input channel c to output channel o",
-         lambda x, w, b: _torch_conv(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b)),
-        ("you averaged over the window: a convolution SUMS the products",
-         lambda x, w, b: _torch_conv(x, w, None) / (w.shape[1] * w.shape[2] * w.shape[3]) + b[:, None, None]),
+        (
+            "the bias is forgotten: add b[o] to every position of output channel o",
+            lambda x, w, b: _torch_conv(x, w, None),
+        ),
+        (
+            "the kernel is flipped: deep-learning 'convolution' is cross-correlation (no flip)",
+            lambda x, w, b: _torch_conv(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b),
+        ),
+        (
+            "the weights are transposed: w[o, c] connects input channel c to output channel o",
+            lambda x, w, b: _torch_conv(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b),
+        ),
+        (
+            "you averaged over the window: a convolution SUMS the products",
+            lambda x, w, b: _torch_conv(x, w, None) / (w.shape[1] * w.shape[2] * w.shape[3]) + b[:, None, None],
+        ),
     ],
     hint="out[o, i, j] = b[o] + sum over c, u, v of w[o, c, u, v] * x[c, i+u, j+v]",
     error_hint="check the shapes: x is (C_in, H, W), w is (C_out, C_in, K, K), the output is (C_out, H-K+1, W-K+1)",

@@ -17,9 +17,13 @@ def _pw_ref(x, w, b):
 
 
 def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict:
-    return {"args": [rng.standard_normal((n, c_in, h, w)).astype(np.float32),
-                     rng.standard_normal((c_out, c_in)).astype(np.float32),
-                     rng.standard_normal(c_out).astype(np.float32)]}
+    return {
+        "args": [
+            rng.standard_normal((n, c_in, h, w)).astype(np.float32),
+            rng.standard_normal((c_out, c_in)).astype(np.float32),
+            rng.standard_normal(c_out).astype(np.float32),
+        ]
+    }
 
 
 def _pw_cases() -> list[Case]:
@@ -39,9 +43,19 @@ def _pw_hidden(rng: np.random.Generator) -> list[Case]:
         Case("channel reduction 16 → 2", _pw_case(rng, 2, 16, 2, 3, 3)),
     ]
     for i in range(3):
-        cases.append(Case(f"random sizes #{i + 1}", _pw_case(rng, int(rng.integers(1, 4)), int(rng.integers(1, 9)),
-                                                               int(rng.integers(1, 9)), int(rng.integers(1, 7)),
-                                                               int(rng.integers(1, 7)))))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                _pw_case(
+                    rng,
+                    int(rng.integers(1, 4)),
+                    int(rng.integers(1, 9)),
+                    int(rng.integers(1, 9)),
+                    int(rng.integers(1, 7)),
+                    int(rng.integers(1, 7)),
+                ),
+            )
+        )
     return cases
 
 
@@ -65,16 +79,26 @@ _POINTWISE = function_exercise(
     hidden=_pw_hidden,
     reference=_pw_ref,
     mistakes=[
-        ("the bias is forgotten: add b[o] to output channel o at every pixel",
-         lambda x, w, b: _pw_ref(x, w, np.zeros_like(b))),
-        ("the weights are transposed: w is (C_out, C_in), so pixels @ w.T (or w @ pixels)",
-         lambda x, w, b: _pw_ref(x, w.T, b)),
-        ("wrong reshape order: move the channel axis last (transpose to N, H, W, C) BEFORE reshaping to (N*H*W, C_in)",
-         _pw_flat_no_transpose),
-        ("wrong reshape order on the way back: reshape to (N, H, W, C_out) first, then transpose to (N, C_out, H, W)",
-         _pw_back_no_transpose),
-        ("H and W are swapped: transpose back with the axis order (N, C_out, H, W)",
-         lambda x, w, b: _pw_ref(x, w, b).transpose(0, 1, 3, 2)),
+        (
+            "the bias is forgotten: add b[o] to output channel o at every pixel",
+            lambda x, w, b: _pw_ref(x, w, np.zeros_like(b)),
+        ),
+        (
+            "the weights are transposed: w is (C_out, C_in), so pixels @ w.T (or w @ pixels)",
+            lambda x, w, b: _pw_ref(x, w.T, b),
+        ),
+        (
+            "wrong reshape order: move the channel axis last (transpose to N, H, W, C) BEFORE reshaping to (N*H*W, C_in)",
+            _pw_flat_no_transpose,
+        ),
+        (
+            "wrong reshape order on the way back: reshape to (N, H, W, C_out) first, then transpose to (N, C_out, H, W)",
+            _pw_back_no_transpose,
+        ),
+        (
+            "H and W are swapped: transpose back with the axis order (N, C_out, H, W)",
+            lambda x, w, b: _pw_ref(x, w, b).transpose(0, 1, 3, 2),
+        ),
     ],
     hint="every pixel's channel vector goes through the same (C_out, C_in) matrix: out[n, :, i, j] = w @ x[n, :, i, j] + b",
     error_hint="check the shapes: pixels (N*H*W, C_in) @ w.T (C_in, C_out) gives (N*H*W, C_out)",
@@ -83,7 +107,7 @@ _POINTWISE = function_exercise(
 # ---------------------------------------------------------------------------------------------
 # ex01_linear_to_conv1x1(linear) -> nn.Conv2d with the same weights
 # ---------------------------------------------------------------------------------------------
-_LINEAR_ADAPTER = r'''
+_LINEAR_ADAPTER = r"""
 def adapter(obj, case):
     weight, bias = case["weight"], case["bias"]
     linear = _torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
@@ -97,7 +121,7 @@ def adapter(obj, case):
     with _torch.no_grad():
         out = conv(case["x"])
     return {"kernel_size": tuple(int(k) for k in conv.kernel_size), "has_bias": conv.bias is not None, "out": out}
-'''
+"""
 
 
 def _l2c_ref(case):
@@ -117,8 +141,10 @@ def _l2c_case(rng: np.random.Generator, c_in: int, c_out: int, bias: bool, h: in
 
 def _l2c_cases() -> list[Case]:
     rng = np.random.default_rng(2)
-    return [Case("Linear(4, 3) with bias", _l2c_case(rng, 4, 3, True)),
-            Case("Linear(2, 5) without bias", _l2c_case(rng, 2, 5, False))]
+    return [
+        Case("Linear(4, 3) with bias", _l2c_case(rng, 4, 3, True)),
+        Case("Linear(2, 5) without bias", _l2c_case(rng, 2, 5, False)),
+    ]
 
 
 def _l2c_hidden(rng: np.random.Generator) -> list[Case]:
@@ -138,19 +164,29 @@ def _l2c_judge(case: Case, received) -> Failure | None:
     if not isinstance(received, dict) or set(received) != set(expected):
         return Failure("the conversion could not be run")
     if received["kernel_size"] != (1, 1):
-        return Failure("the conv is not 1×1", "(1, 1)", str(received["kernel_size"]),
-                       "kernel_size=1: each output pixel must see only its own input pixel")
+        return Failure(
+            "the conv is not 1×1",
+            "(1, 1)",
+            str(received["kernel_size"]),
+            "kernel_size=1: each output pixel must see only its own input pixel",
+        )
     if received["has_bias"] != expected["has_bias"]:
         want = "bias=True and copy linear.bias" if expected["has_bias"] else "bias=False, as the Linear has no bias"
-        return Failure("the conv's bias does not match the Linear's", str(expected["has_bias"]), str(received["has_bias"]),
-                       f"create the conv with {want}")
+        return Failure(
+            "the conv's bias does not match the Linear's",
+            str(expected["has_bias"]),
+            str(received["has_bias"]),
+            f"create the conv with {want}",
+        )
     failure = compare(expected["out"], received["out"])
     if failure is None:
         return None
     weight, bias, x = data["weight"], data["bias"], data["x"]
     without_bias = torch.einsum("oc,nchw->nohw", weight.double(), x.double())
     offset = received["out"].double() - without_bias if received["out"].shape == without_bias.shape else None
-    per_channel_constant = offset is not None and bool((offset - offset.mean(dim=(0, 2, 3), keepdim=True)).abs().max() < 1e-4)
+    per_channel_constant = offset is not None and bool(
+        (offset - offset.mean(dim=(0, 2, 3), keepdim=True)).abs().max() < 1e-4
+    )
     if bias is not None and per_channel_constant:
         failure.hint = "the bias is not copied: conv.bias must hold linear.bias"
     elif compare(_l2c_ref({**data, "weight": weight.T.reshape(weight.shape)})["out"], received["out"]) is None:
@@ -183,16 +219,34 @@ def _pvd_ref(c_in, c_out, h, w):
 
 
 def _pvd_cases() -> list[Case]:
-    return [Case("64 → 32 channels on 7×7", {"args": [64, 32, 7, 7]}),
-            Case("3 → 8 channels on 4×6", {"args": [3, 8, 4, 6]})]
+    return [
+        Case("64 → 32 channels on 7×7", {"args": [64, 32, 7, 7]}),
+        Case("3 → 8 channels on 4×6", {"args": [3, 8, 4, 6]}),
+    ]
 
 
 def _pvd_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [Case("1×1 spatial size: both layers are the same size", {"args": [int(rng.integers(2, 50)), int(rng.integers(2, 50)), 1, 1]}),
-             Case("H ≠ W", {"args": [int(rng.integers(2, 30)), int(rng.integers(2, 30)), 3, 5]})]
+    cases = [
+        Case(
+            "1×1 spatial size: both layers are the same size",
+            {"args": [int(rng.integers(2, 50)), int(rng.integers(2, 50)), 1, 1]},
+        ),
+        Case("H ≠ W", {"args": [int(rng.integers(2, 30)), int(rng.integers(2, 30)), 3, 5]}),
+    ]
     for i in range(4):
-        cases.append(Case(f"random sizes #{i + 1}", {"args": [int(rng.integers(1, 257)), int(rng.integers(1, 257)),
-                                                               int(rng.integers(1, 15)), int(rng.integers(1, 15))]}))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                {
+                    "args": [
+                        int(rng.integers(1, 257)),
+                        int(rng.integers(1, 257)),
+                        int(rng.integers(1, 15)),
+                        int(rng.integers(1, 15)),
+                    ]
+                },
+            )
+        )
     return cases
 
 
@@ -204,14 +258,30 @@ _POINTWISE_VS_DENSE = function_exercise(
     hidden=_pvd_hidden,
     reference=_pvd_ref,
     mistakes=[
-        ("the biases are forgotten: the 1×1 conv has C_out of them, the dense layer one per output number (C_out·H·W)",
-         lambda ci, co, h, w: (ci * co, ci * h * w * co * h * w, (ci * h * w * co * h * w) / (ci * co))),
-        ("the dense layer's bias: it has one bias per OUTPUT number, C_out·H·W of them",
-         lambda ci, co, h, w: (ci * co + co, ci * h * w * co * h * w + co, (ci * h * w * co * h * w + co) / (ci * co + co))),
-        ("the dense layer connects every input number (C_in·H·W) to every output number (C_out·H·W): (H·W)² times the 1×1 weights",
-         lambda ci, co, h, w: (ci * co + co, ci * co * h * w + co * h * w, (ci * co * h * w + co * h * w) / (ci * co + co))),
-        ("the ratio is inverted: dense_params / pointwise_params",
-         lambda ci, co, h, w: (*_pvd_ref(ci, co, h, w)[:2], 1 / _pvd_ref(ci, co, h, w)[2])),
+        (
+            "the biases are forgotten: the 1×1 conv has C_out of them, the dense layer one per output number (C_out·H·W)",
+            lambda ci, co, h, w: (ci * co, ci * h * w * co * h * w, (ci * h * w * co * h * w) / (ci * co)),
+        ),
+        (
+            "the dense layer's bias: it has one bias per OUTPUT number, C_out·H·W of them",
+            lambda ci, co, h, w: (
+                ci * co + co,
+                ci * h * w * co * h * w + co,
+                (ci * h * w * co * h * w + co) / (ci * co + co),
+            ),
+        ),
+        (
+            "the dense layer connects every input number (C_in·H·W) to every output number (C_out·H·W): (H·W)² times the 1×1 weights",
+            lambda ci, co, h, w: (
+                ci * co + co,
+                ci * co * h * w + co * h * w,
+                (ci * co * h * w + co * h * w) / (ci * co + co),
+            ),
+        ),
+        (
+            "the ratio is inverted: dense_params / pointwise_params",
+            lambda ci, co, h, w: (*_pvd_ref(ci, co, h, w)[:2], 1 / _pvd_ref(ci, co, h, w)[2]),
+        ),
     ],
     hint="pointwise: C_in*C_out + C_out; dense on the flattened map: (C_in*H*W)*(C_out*H*W) + C_out*H*W",
 )

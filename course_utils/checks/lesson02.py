@@ -49,8 +49,12 @@ def _pca_ref(x, k):
 
 def _pca_compare(expected, received) -> Failure | None:
     if not isinstance(received, (tuple, list)) or len(received) != 2:
-        return Failure("expected a tuple (components, mean)", "(array of shape (k, C), array of shape (C,))",
-                       type(received).__name__, "return components, mean")
+        return Failure(
+            "expected a tuple (components, mean)",
+            "(array of shape (k, C), array of shape (C,))",
+            type(received).__name__,
+            "return components, mean",
+        )
     components = received[0]
     if isinstance(components, torch.Tensor):
         components = components.detach().double().numpy()
@@ -65,8 +69,10 @@ def _pca_case(rng, n, c, h, w, k):
 
 def _pca_cases() -> list[Case]:
     rng = np.random.default_rng(3)
-    return [Case("4 channels, keep 2", _pca_case(rng, 2, 4, 5, 6, 2)),
-            Case("6 channels, keep 3", _pca_case(rng, 3, 6, 4, 4, 3))]
+    return [
+        Case("4 channels, keep 2", _pca_case(rng, 2, 4, 5, 6, 2)),
+        Case("6 channels, keep 3", _pca_case(rng, 3, 6, 4, 4, 3)),
+    ]
 
 
 def _pca_hidden(rng: np.random.Generator) -> list[Case]:
@@ -76,8 +82,17 @@ def _pca_hidden(rng: np.random.Generator) -> list[Case]:
         Case("H ≠ W (catches a wrong reshape order)", _pca_case(rng, 2, 5, 3, 9, 2)),
         Case("one image", _pca_case(rng, 1, 6, 8, 8, 3)),
         Case("many channels", _pca_case(rng, 2, 12, 6, 6, 4)),
-        Case("random sizes", _pca_case(rng, int(rng.integers(1, 4)), int(rng.integers(3, 9)), int(rng.integers(4, 9)),
-                                       int(rng.integers(4, 9)), 2)),
+        Case(
+            "random sizes",
+            _pca_case(
+                rng,
+                int(rng.integers(1, 4)),
+                int(rng.integers(3, 9)),
+                int(rng.integers(4, 9)),
+                int(rng.integers(4, 9)),
+                2,
+            ),
+        ),
     ]
 
 
@@ -97,14 +112,22 @@ _CHANNEL_PCA = function_exercise(
     reference=_pca_ref,
     comparer=_pca_compare,
     mistakes=[
-        ("the data is not centred: subtract the per-channel mean before the SVD",
-         lambda x, k: (_pca(_pixels(x), k, centre=False)[0], _pixels(x).mean(axis=0))),
-        ("wrong reshape order: move the channel axis last (transpose to N, H, W, C) before reshaping to (N*H*W, C)",
-         lambda x, k: _pca(x.reshape(-1, x.shape[1]).astype(np.float64), k)),
-        ("the components are columns: return them as ROWS, shape (k, C) (the first k rows of Vt)",
-         lambda x, k: (_pca_ref(x, k)[0].T, _pca_ref(x, k)[1])),
-        ("these are the LEAST important directions: sort by decreasing variance (eigh returns ascending eigenvalues)",
-         _pca_ascending),
+        (
+            "the data is not centred: subtract the per-channel mean before the SVD",
+            lambda x, k: (_pca(_pixels(x), k, centre=False)[0], _pixels(x).mean(axis=0)),
+        ),
+        (
+            "wrong reshape order: move the channel axis last (transpose to N, H, W, C) before reshaping to (N*H*W, C)",
+            lambda x, k: _pca(x.reshape(-1, x.shape[1]).astype(np.float64), k),
+        ),
+        (
+            "the components are columns: return them as ROWS, shape (k, C) (the first k rows of Vt)",
+            lambda x, k: (_pca_ref(x, k)[0].T, _pca_ref(x, k)[1]),
+        ),
+        (
+            "these are the LEAST important directions: sort by decreasing variance (eigh returns ascending eigenvalues)",
+            _pca_ascending,
+        ),
     ],
     hint="pixels (N*H*W, C) -> subtract the mean -> np.linalg.svd(..., full_matrices=False) -> the first k rows of Vt",
 )
@@ -112,7 +135,7 @@ _CHANNEL_PCA = function_exercise(
 # ---------------------------------------------------------------------------------------------
 # ex02_pca_encoder(components, mean) -> nn.Conv2d computing each pixel's k PCA coefficients
 # ---------------------------------------------------------------------------------------------
-_ENCODER_ADAPTER = r'''
+_ENCODER_ADAPTER = r"""
 def adapter(obj, case):
     conv = obj(*case["args"])
     if not isinstance(conv, _torch.nn.Conv2d):
@@ -120,7 +143,7 @@ def adapter(obj, case):
     with _torch.no_grad():
         out = conv(case["x"])
     return {"kernel_size": tuple(int(k) for k in conv.kernel_size), "out": out}
-'''
+"""
 
 
 def _enc_expected(components, mean, x):
@@ -136,8 +159,10 @@ def _enc_case(rng, n, c, h, w, k):
 
 def _enc_cases() -> list[Case]:
     rng = np.random.default_rng(4)
-    return [Case("4 channels → 2 coefficients", _enc_case(rng, 2, 4, 5, 5, 2)),
-            Case("6 channels → 3 coefficients", _enc_case(rng, 1, 6, 4, 7, 3))]
+    return [
+        Case("4 channels → 2 coefficients", _enc_case(rng, 2, 4, 5, 5, 2)),
+        Case("6 channels → 3 coefficients", _enc_case(rng, 1, 6, 4, 7, 3)),
+    ]
 
 
 def _enc_hidden(rng: np.random.Generator) -> list[Case]:
@@ -146,8 +171,17 @@ def _enc_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a single coefficient", _enc_case(rng, 2, 6, 5, 5, 1)),
         Case("H ≠ W", _enc_case(rng, 1, 4, 3, 8, 2)),
         Case("many channels", _enc_case(rng, 2, 12, 4, 4, 3)),
-        Case("random sizes", _enc_case(rng, int(rng.integers(1, 3)), int(rng.integers(3, 9)), int(rng.integers(3, 7)),
-                                       int(rng.integers(3, 7)), 2)),
+        Case(
+            "random sizes",
+            _enc_case(
+                rng,
+                int(rng.integers(1, 3)),
+                int(rng.integers(3, 9)),
+                int(rng.integers(3, 7)),
+                int(rng.integers(3, 7)),
+                2,
+            ),
+        ),
     ]
 
 
@@ -157,8 +191,12 @@ def _enc_judge(case: Case, received) -> Failure | None:
     if not isinstance(received, dict) or "out" not in received:
         return Failure("the encoder could not be run")
     if received["kernel_size"] != (1, 1):
-        return Failure("the conv is not 1×1", "(1, 1)", str(received["kernel_size"]),
-                       "PCA acts on each pixel's channel vector alone: kernel_size=1")
+        return Failure(
+            "the conv is not 1×1",
+            "(1, 1)",
+            str(received["kernel_size"]),
+            "PCA acts on each pixel's channel vector alone: kernel_size=1",
+        )
     failure = compare(_enc_expected(components, mean, x), received["out"], rtol=_TOL, atol=_TOL)
     if failure is None:
         return None
@@ -170,8 +208,12 @@ def _enc_judge(case: Case, received) -> Failure | None:
         "the bias has the wrong sign: bias = -components @ mean": plain + shift[None, :, None, None],
     }
     if w.shape[0] == w.shape[1]:
-        wrong["the bias must be -components @ mean (one value per output channel), not -mean"] = plain - mean[None, :, None, None]
-        wrong["the weights are transposed: conv.weight[o, c, 0, 0] = components[o, c]"] = _enc_expected(w.T.copy(), mean, x)
+        wrong["the bias must be -components @ mean (one value per output channel), not -mean"] = (
+            plain - mean[None, :, None, None]
+        )
+        wrong["the weights are transposed: conv.weight[o, c, 0, 0] = components[o, c]"] = _enc_expected(
+            w.T.copy(), mean, x
+        )
     for text, value in wrong.items():
         if compare(value, received["out"], rtol=_TOL, atol=_TOL) is None:
             failure.hint = text

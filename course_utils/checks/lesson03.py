@@ -21,18 +21,28 @@ _INCEPTION_4E = (528, 256, 160, 320, 32, 128, 128)
 
 
 def _params_ref(c, c1, r3, c3, r5, c5, pp, bias=True):
-    return (conv_params(c, c1, 1, bias=bias) + conv_params(c, r3, 1, bias=bias) + conv_params(r3, c3, 3, bias=bias)
-            + conv_params(c, r5, 1, bias=bias) + conv_params(r5, c5, 5, bias=bias) + conv_params(c, pp, 1, bias=bias))
+    return (
+        conv_params(c, c1, 1, bias=bias)
+        + conv_params(c, r3, 1, bias=bias)
+        + conv_params(r3, c3, 3, bias=bias)
+        + conv_params(c, r5, 1, bias=bias)
+        + conv_params(r5, c5, 5, bias=bias)
+        + conv_params(c, pp, 1, bias=bias)
+    )
 
 
 def _params_cases() -> list[Case]:
-    return [Case("GoogLeNet inception (3a)", {"args": list(_INCEPTION_3A)}),
-            Case("a small module", {"args": [8, 2, 3, 4, 1, 2, 2]})]
+    return [
+        Case("GoogLeNet inception (3a)", {"args": list(_INCEPTION_3A)}),
+        Case("a small module", {"args": [8, 2, 3, 4, 1, 2, 2]}),
+    ]
 
 
 def _params_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [Case("GoogLeNet inception (4e)", {"args": list(_INCEPTION_4E)}),
-             Case("reductions wider than the input", {"args": [16, 8, 32, 16, 24, 8, 4]})]
+    cases = [
+        Case("GoogLeNet inception (4e)", {"args": list(_INCEPTION_4E)}),
+        Case("reductions wider than the input", {"args": [16, 8, 32, 16, 24, 8, 4]}),
+    ]
     for i in range(5):
         cases.append(Case(f"random widths #{i + 1}", {"args": [int(v) for v in rng.integers(1, 257, size=7)]}))
     return cases
@@ -46,19 +56,40 @@ _INCEPTION_PARAMS = function_exercise(
     hidden=_params_hidden,
     reference=_params_ref,
     mistakes=[
-        ("the biases are forgotten: each of the six convolutions has one bias per output channel",
-         lambda *a: _params_ref(*a, bias=False)),
-        ("the 1×1 reductions are missing: the 3×3 and 5×5 convs read the reduced maps, and the reduce convs have weights too",
-         lambda c, c1, r3, c3, r5, c5, pp: conv_params(c, c1, 1) + conv_params(c, c3, 3) + conv_params(c, c5, 5) + conv_params(c, pp, 1)),
-        ("the pool projection (a 1×1 conv after the max pool) is missing", lambda *a: _params_ref(*a) - conv_params(a[0], a[6], 1)),
-        ("the 5×5 conv has 25 weights per channel pair, not 9",
-         lambda c, c1, r3, c3, r5, c5, pp: _params_ref(c, c1, r3, c3, r5, c5, pp) - conv_params(r5, c5, 5) + conv_params(r5, c5, 3)),
-        ("the 3×3 and 5×5 convs read the REDUCED maps (ch3x3_reduce, ch5x5_reduce channels), not in_channels",
-         lambda c, c1, r3, c3, r5, c5, pp: (conv_params(c, c1, 1) + conv_params(c, r3, 1) + conv_params(c, c3, 3)
-                                            + conv_params(c, r5, 1) + conv_params(c, c5, 5) + conv_params(c, pp, 1))),
+        (
+            "the biases are forgotten: each of the six convolutions has one bias per output channel",
+            lambda *a: _params_ref(*a, bias=False),
+        ),
+        (
+            "the 1×1 reductions are missing: the 3×3 and 5×5 convs read the reduced maps, and the reduce convs have weights too",
+            lambda c, c1, r3, c3, r5, c5, pp: (
+                conv_params(c, c1, 1) + conv_params(c, c3, 3) + conv_params(c, c5, 5) + conv_params(c, pp, 1)
+            ),
+        ),
+        (
+            "the pool projection (a 1×1 conv after the max pool) is missing",
+            lambda *a: _params_ref(*a) - conv_params(a[0], a[6], 1),
+        ),
+        (
+            "the 5×5 conv has 25 weights per channel pair, not 9",
+            lambda c, c1, r3, c3, r5, c5, pp: (
+                _params_ref(c, c1, r3, c3, r5, c5, pp) - conv_params(r5, c5, 5) + conv_params(r5, c5, 3)
+            ),
+        ),
+        (
+            "the 3×3 and 5×5 convs read the REDUCED maps (ch3x3_reduce, ch5x5_reduce channels), not in_channels",
+            lambda c, c1, r3, c3, r5, c5, pp: (
+                conv_params(c, c1, 1)
+                + conv_params(c, r3, 1)
+                + conv_params(c, c3, 3)
+                + conv_params(c, r5, 1)
+                + conv_params(c, c5, 5)
+                + conv_params(c, pp, 1)
+            ),
+        ),
     ],
     hint="six convolutions: 1×1 (in→ch1x1), 1×1 (in→reduce3), 3×3 (reduce3→ch3x3), 1×1 (in→reduce5), 5×5 (reduce5→ch5x5), "
-         "1×1 after the pool (in→pool_proj), each C_in*K*K*C_out + C_out",
+    "1×1 after the pool (in→pool_proj), each C_in*K*K*C_out + C_out",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -91,8 +122,10 @@ def _module_case(rng: np.random.Generator, widths, n: int, h: int, w: int) -> di
 
 def _module_cases() -> list[Case]:
     rng = np.random.default_rng(5)
-    return [Case("small module on 6×6", _module_case(rng, (8, 4, 3, 5, 2, 3, 2), 2, 6, 6)),
-            Case("non-square 5×9 input", _module_case(rng, (6, 2, 4, 4, 2, 2, 3), 1, 5, 9))]
+    return [
+        Case("small module on 6×6", _module_case(rng, (8, 4, 3, 5, 2, 3, 2), 2, 6, 6)),
+        Case("non-square 5×9 input", _module_case(rng, (6, 2, 4, 4, 2, 2, 3), 1, 5, 9)),
+    ]
 
 
 def _module_hidden(rng: np.random.Generator) -> list[Case]:
@@ -100,20 +133,29 @@ def _module_hidden(rng: np.random.Generator) -> list[Case]:
         Case("1×1 spatial size", _module_case(rng, (4, 2, 2, 3, 1, 2, 1), 2, 1, 1)),
         Case("odd sizes (padding must keep H and W)", _module_case(rng, (5, 3, 2, 4, 2, 3, 2), 1, 7, 3)),
         Case("pool_proj wider than the rest", _module_case(rng, (4, 1, 1, 1, 1, 1, 9), 1, 4, 4)),
-        Case("GoogLeNet (3a) widths, scaled down by 8", _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 5)),
+        Case(
+            "GoogLeNet (3a) widths, scaled down by 8",
+            _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 5),
+        ),
     ]
     for i in range(3):
         widths = (int(rng.integers(1, 9)), *[int(v) for v in rng.integers(1, 7, size=6)])
-        cases.append(Case(f"random widths #{i + 1}", _module_case(rng, widths, int(rng.integers(1, 3)), int(rng.integers(2, 8)),
-                                                                  int(rng.integers(2, 8)))))
+        cases.append(
+            Case(
+                f"random widths #{i + 1}",
+                _module_case(rng, widths, int(rng.integers(1, 3)), int(rng.integers(2, 8)), int(rng.integers(2, 8))),
+            )
+        )
     return cases
 
 
 def _inception_key_hint(missing: list[str], unexpected: list[str]) -> str:
     if any(k.startswith("branch_pool") for k in missing):
         return "the pool branch needs its own 1×1 projection conv (in_channels → pool_proj) after the max pool"
-    return ("use exactly four submodules branch1x1, branch3x3, branch5x5, branch_pool holding the convs of "
-            "each branch (1 + 2 + 2 + 1 convs with bias)")
+    return (
+        "use exactly four submodules branch1x1, branch3x3, branch5x5, branch_pool holding the convs of "
+        "each branch (1 + 2 + 2 + 1 convs with bias)"
+    )
 
 
 _INCEPTION_MODULE = module_exercise(
@@ -123,21 +165,38 @@ _INCEPTION_MODULE = module_exercise(
     visible=_module_cases,
     hidden=_module_hidden,
     reference=_Inception,
-    attrs={"out_channels": (lambda c, c1, r3, c3, r5, c5, pp: c1 + c3 + c5 + pp,
-                            "self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj: the reductions never reach the output")},
+    attrs={
+        "out_channels": (
+            lambda c, c1, r3, c3, r5, c5, pp: c1 + c3 + c5 + pp,
+            "self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj: the reductions never reach the output",
+        )
+    },
     mistakes=[
-        ("a ReLU is missing: every convolution, including the last one of each branch, is followed by a ReLU",
-         lambda *a: _Inception(*a, final_relu=False)),
-        ("the pool branch uses max pooling (3×3, stride 1, padding 1), not average pooling",
-         lambda *a: _Inception(*a, pool="avg")),
-        ("wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)", lambda *a: _Inception(*a, order=(3, 0, 1, 2))),
-        ("wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)", lambda *a: _Inception(*a, order=(3, 2, 1, 0))),
-        ("wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)", lambda *a: _Inception(*a, order=(0, 2, 1, 3))),
+        (
+            "a ReLU is missing: every convolution, including the last one of each branch, is followed by a ReLU",
+            lambda *a: _Inception(*a, final_relu=False),
+        ),
+        (
+            "the pool branch uses max pooling (3×3, stride 1, padding 1), not average pooling",
+            lambda *a: _Inception(*a, pool="avg"),
+        ),
+        (
+            "wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)",
+            lambda *a: _Inception(*a, order=(3, 0, 1, 2)),
+        ),
+        (
+            "wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)",
+            lambda *a: _Inception(*a, order=(3, 2, 1, 0)),
+        ),
+        (
+            "wrong concatenation order: torch.cat([1×1, 3×3, 5×5, pool], dim=1)",
+            lambda *a: _Inception(*a, order=(0, 2, 1, 3)),
+        ),
     ],
     key_hint=_inception_key_hint,
     hint="each branch: conv → ReLU (→ conv → ReLU); pool branch: MaxPool2d(3, stride=1, padding=1) → 1×1 conv → ReLU",
     error_hint="every branch must keep H and W so they can be concatenated: padding=1 for 3×3, padding=2 for 5×5, "
-               "and MaxPool2d(3, stride=1, padding=1)",
+    "and MaxPool2d(3, stride=1, padding=1)",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -159,16 +218,22 @@ def _cheaper_ref(c, r, c5, size):
 
 
 def _cheaper_cases() -> list[Case]:
-    return [Case("GoogLeNet (3a) 5×5 branch on 28×28", {"args": [192, 16, 32, 28]}),
-            Case("a reduction wider than the input", {"args": [16, 32, 16, 8]})]
+    return [
+        Case("GoogLeNet (3a) 5×5 branch on 28×28", {"args": [192, 16, 32, 28]}),
+        Case("a reduction wider than the input", {"args": [16, 32, 16, 8]}),
+    ]
 
 
 def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [Case("GoogLeNet (4e) 5×5 branch on 14×14", {"args": [528, 32, 128, 14]}),
-             Case("reduction to a single channel", {"args": [64, 1, 64, 7]}),
-             Case("reduction that does not pay off", {"args": [8, 8, 4, 5]})]
+    cases = [
+        Case("GoogLeNet (4e) 5×5 branch on 14×14", {"args": [528, 32, 128, 14]}),
+        Case("reduction to a single channel", {"args": [64, 1, 64, 7]}),
+        Case("reduction that does not pay off", {"args": [8, 8, 4, 5]}),
+    ]
     while len(cases) < 8:
-        c, r, c5, size = (int(v) for v in (rng.integers(1, 513), rng.integers(1, 129), rng.integers(1, 257), rng.integers(1, 57)))
+        c, r, c5, size = (
+            int(v) for v in (rng.integers(1, 513), rng.integers(1, 129), rng.integers(1, 257), rng.integers(1, 57))
+        )
         if _macs_direct(c, r, c5, size) != _macs_reduced(c, r, c5, size):
             cases.append(Case(f"random widths #{len(cases) - 2}", {"args": [c, r, c5, size]}))
     return cases
@@ -182,12 +247,21 @@ _CHEAPER_5X5 = function_exercise(
     hidden=_cheaper_hidden,
     reference=_cheaper_ref,
     mistakes=[
-        ("the 1×1 reduction costs MACs too: reduced = 1×1 (in→reduce) + 5×5 (reduce→out)",
-         lambda c, r, c5, s: ("reduced", _macs_direct(c, r, c5, s) / conv_macs(r, c5, 5, s, padding=2))),
-        ("the ratio is inverted: divide the costlier design's MACs by the cheaper one's (ratio ≥ 1)",
-         lambda c, r, c5, s: (_cheaper_ref(c, r, c5, s)[0], 1 / _cheaper_ref(c, r, c5, s)[1])),
-        ("you named the costlier design: return the CHEAPER one", lambda c, r, c5, s: (
-            "direct" if _cheaper_ref(c, r, c5, s)[0] == "reduced" else "reduced", _cheaper_ref(c, r, c5, s)[1])),
+        (
+            "the 1×1 reduction costs MACs too: reduced = 1×1 (in→reduce) + 5×5 (reduce→out)",
+            lambda c, r, c5, s: ("reduced", _macs_direct(c, r, c5, s) / conv_macs(r, c5, 5, s, padding=2)),
+        ),
+        (
+            "the ratio is inverted: divide the costlier design's MACs by the cheaper one's (ratio ≥ 1)",
+            lambda c, r, c5, s: (_cheaper_ref(c, r, c5, s)[0], 1 / _cheaper_ref(c, r, c5, s)[1]),
+        ),
+        (
+            "you named the costlier design: return the CHEAPER one",
+            lambda c, r, c5, s: (
+                "direct" if _cheaper_ref(c, r, c5, s)[0] == "reduced" else "reduced",
+                _cheaper_ref(c, r, c5, s)[1],
+            ),
+        ),
     ],
     hint="direct: 5×5 conv in→ch5x5; reduced: 1×1 in→reduce then 5×5 reduce→ch5x5; both keep size×size (padding 2)",
 )

@@ -27,20 +27,29 @@ def _bottleneck_macs(c, m, o, size, stride, stride_on="1x1", shortcut=True):
 
 
 def _macs_cases() -> list[Case]:
-    return [Case("ResNet-50 conv2_x block 256→64→256 on 56×56", {"args": [256, 64, 256, 56, 1]}),
-            Case("first conv3_x block 256→128→512, stride 2", {"args": [256, 128, 512, 56, 2]}),
-            Case("first conv2_x block 64→64→256 (projection, stride 1)", {"args": [64, 64, 256, 56, 1]})]
+    return [
+        Case("ResNet-50 conv2_x block 256→64→256 on 56×56", {"args": [256, 64, 256, 56, 1]}),
+        Case("first conv3_x block 256→128→512, stride 2", {"args": [256, 128, 512, 56, 2]}),
+        Case("first conv2_x block 64→64→256 (projection, stride 1)", {"args": [64, 64, 256, 56, 1]}),
+    ]
 
 
 def _macs_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [Case("identity shortcut (in = out, stride 1)", {"args": [128, 32, 128, 14, 1]}),
-             Case("stride 2 on an odd size", {"args": [64, 16, 128, 15, 2]}),
-             Case("ResNet-50 conv5_x first block", {"args": [1024, 512, 2048, 14, 2]})]
+    cases = [
+        Case("identity shortcut (in = out, stride 1)", {"args": [128, 32, 128, 14, 1]}),
+        Case("stride 2 on an odd size", {"args": [64, 16, 128, 15, 2]}),
+        Case("ResNet-50 conv5_x first block", {"args": [1024, 512, 2048, 14, 2]}),
+    ]
     for i in range(5):
         m = int(rng.integers(1, 65))
         stride = int(rng.integers(1, 3))
         out = 4 * m if i % 2 else int(rng.integers(1, 257))
-        cases.append(Case(f"random widths #{i + 1}", {"args": [int(rng.integers(1, 257)), m, out, int(rng.integers(2, 30)), stride]}))
+        cases.append(
+            Case(
+                f"random widths #{i + 1}",
+                {"args": [int(rng.integers(1, 257)), m, out, int(rng.integers(2, 30)), stride]},
+            )
+        )
     return cases
 
 
@@ -52,15 +61,25 @@ _BOTTLENECK_MACS = function_exercise(
     hidden=_macs_hidden,
     reference=lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride),
     mistakes=[
-        ("the projection shortcut is forgotten: when stride ≠ 1 or in_channels ≠ out_channels it is a 1×1 conv (with the stride)",
-         lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride, shortcut=False)),
-        ("the stride is on the 3×3 conv (torchvision's 'ResNet v1.5'); this exercise follows the paper: stride on the first 1×1",
-         lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride, stride_on="3x3")),
-        ("the stride is ignored: it shrinks every later layer's output (and the shortcut's)",
-         lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, 1)),
-        ("the shortcut is counted at the input resolution: its 1×1 conv has the block's stride",
-         lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride, shortcut=False)
-         + (conv_macs(c, o, 1, size) if (stride != 1 or c != o) else 0)),
+        (
+            "the projection shortcut is forgotten: when stride ≠ 1 or in_channels ≠ out_channels it is a 1×1 conv (with the stride)",
+            lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride, shortcut=False),
+        ),
+        (
+            "the stride is on the 3×3 conv (torchvision's 'ResNet v1.5'); this exercise follows the paper: stride on the first 1×1",
+            lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, stride, stride_on="3x3"),
+        ),
+        (
+            "the stride is ignored: it shrinks every later layer's output (and the shortcut's)",
+            lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, 1),
+        ),
+        (
+            "the shortcut is counted at the input resolution: its 1×1 conv has the block's stride",
+            lambda c, m, o, size, stride=1: (
+                _bottleneck_macs(c, m, o, size, stride, shortcut=False)
+                + (conv_macs(c, o, 1, size) if (stride != 1 or c != o) else 0)
+            ),
+        ),
     ],
     hint="1×1 (in→mid, stride) + 3×3 (mid→mid, padding 1) + 1×1 (mid→out) [+ 1×1 shortcut in→out with the stride]",
 )
@@ -103,8 +122,10 @@ def _block_case(rng, c, m, o, stride, n, h, w):
 
 def _block_cases() -> list[Case]:
     rng = np.random.default_rng(6)
-    return [Case("identity shortcut: 16→4→16, stride 1", _block_case(rng, 16, 4, 16, 1, 2, 5, 5)),
-            Case("projection shortcut: 8→4→16, stride 2", _block_case(rng, 8, 4, 16, 2, 1, 6, 6))]
+    return [
+        Case("identity shortcut: 16→4→16, stride 1", _block_case(rng, 16, 4, 16, 1, 2, 5, 5)),
+        Case("projection shortcut: 8→4→16, stride 2", _block_case(rng, 8, 4, 16, 2, 1, 6, 6)),
+    ]
 
 
 def _block_hidden(rng: np.random.Generator) -> list[Case]:
@@ -114,8 +135,19 @@ def _block_hidden(rng: np.random.Generator) -> list[Case]:
         Case("stride 2 on an odd, non-square input", _block_case(rng, 6, 3, 12, 2, 1, 7, 5)),
         Case("1×1 spatial size", _block_case(rng, 8, 2, 8, 1, 2, 1, 1)),
         Case("wide middle (mid > in)", _block_case(rng, 4, 8, 4, 1, 1, 3, 3)),
-        Case("random widths", _block_case(rng, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 17)),
-                                          int(rng.integers(1, 3)), 2, int(rng.integers(3, 8)), int(rng.integers(3, 8)))),
+        Case(
+            "random widths",
+            _block_case(
+                rng,
+                int(rng.integers(1, 9)),
+                int(rng.integers(1, 9)),
+                int(rng.integers(1, 17)),
+                int(rng.integers(1, 3)),
+                2,
+                int(rng.integers(3, 8)),
+                int(rng.integers(3, 8)),
+            ),
+        ),
     ]
 
 
@@ -123,10 +155,14 @@ def _block_key_hint(missing: list[str], unexpected: list[str]) -> str:
     if any(k.startswith("conv") and k.endswith(".bias") for k in unexpected):
         return "convolutions followed by BatchNorm take bias=False (BatchNorm's shift makes the bias redundant)"
     if any(k.startswith("shortcut") for k in missing):
-        return ("when stride ≠ 1 or in_channels ≠ out_channels the shortcut is nn.Sequential(1×1 conv with the stride and "
-                "bias=False, BatchNorm2d(out_channels))")
+        return (
+            "when stride ≠ 1 or in_channels ≠ out_channels the shortcut is nn.Sequential(1×1 conv with the stride and "
+            "bias=False, BatchNorm2d(out_channels))"
+        )
     if any(k.startswith("shortcut") for k in unexpected):
-        return "when stride = 1 and in_channels = out_channels the shortcut is the identity (nn.Identity(), no parameters)"
+        return (
+            "when stride = 1 and in_channels = out_channels the shortcut is the identity (nn.Identity(), no parameters)"
+        )
     return "name the layers conv1, bn1, conv2, bn2, conv3, bn3 and shortcut, as the exercise states"
 
 
@@ -138,18 +174,27 @@ _BOTTLENECK_BLOCK = module_exercise(
     hidden=_block_hidden,
     reference=_Bottleneck,
     mistakes=[
-        ("the final ReLU is missing: out = relu(bn3(conv3(...)) + shortcut(x))", lambda *a: _Bottleneck(*a, final_relu=False)),
-        ("the ReLU comes too early: add the shortcut to bn3's output first, then apply the ReLU",
-         lambda *a: _Bottleneck(*a, relu_before_add=True)),
-        ("the ReLU comes too early: add the shortcut to bn3's output first, then apply the ReLU",
-         lambda *a: _Bottleneck(*a, relu_before_add=True, final_relu=False)),
-        ("the stride is on the 3×3 conv (torchvision's 'ResNet v1.5'); this exercise follows the paper: stride on conv1",
-         lambda *a: _Bottleneck(*a, stride_on="3x3")),
+        (
+            "the final ReLU is missing: out = relu(bn3(conv3(...)) + shortcut(x))",
+            lambda *a: _Bottleneck(*a, final_relu=False),
+        ),
+        (
+            "the ReLU comes too early: add the shortcut to bn3's output first, then apply the ReLU",
+            lambda *a: _Bottleneck(*a, relu_before_add=True),
+        ),
+        (
+            "the ReLU comes too early: add the shortcut to bn3's output first, then apply the ReLU",
+            lambda *a: _Bottleneck(*a, relu_before_add=True, final_relu=False),
+        ),
+        (
+            "the stride is on the 3×3 conv (torchvision's 'ResNet v1.5'); this exercise follows the paper: stride on conv1",
+            lambda *a: _Bottleneck(*a, stride_on="3x3"),
+        ),
     ],
     key_hint=_block_key_hint,
     hint="relu(bn1(conv1(x))) → relu(bn2(conv2(·))) → bn3(conv3(·)), add shortcut(x), then relu",
     error_hint="the shortcut must match the main path's shape: a 1×1 conv with the block's stride when stride ≠ 1 or "
-               "in_channels ≠ out_channels",
+    "in_channels ≠ out_channels",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -171,14 +216,18 @@ def _cheaper_ref(width, mid, size):
 
 
 def _cheaper_cases() -> list[Case]:
-    return [Case("256 wide, 64 in the middle, 56×56 (ResNet-50 conv2_x)", {"args": [256, 64, 56]}),
-            Case("a middle wider than the block", {"args": [16, 64, 8]})]
+    return [
+        Case("256 wide, 64 in the middle, 56×56 (ResNet-50 conv2_x)", {"args": [256, 64, 56]}),
+        Case("a middle wider than the block", {"args": [16, 64, 8]}),
+    ]
 
 
 def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [Case("mid = width / 4 (the paper's ratio)", {"args": [512, 128, 28]}),
-             Case("mid = width", {"args": [32, 32, 10]}),
-             Case("1×1 spatial size", {"args": [64, 16, 1]})]
+    cases = [
+        Case("mid = width / 4 (the paper's ratio)", {"args": [512, 128, 28]}),
+        Case("mid = width", {"args": [32, 32, 10]}),
+        Case("1×1 spatial size", {"args": [64, 16, 1]}),
+    ]
     while len(cases) < 8:
         width, mid, size = int(rng.integers(1, 513)), int(rng.integers(1, 513)), int(rng.integers(1, 57))
         if _basic(width, mid, size) != _bottle(width, mid, size):
@@ -194,15 +243,29 @@ _CHEAPER_BLOCK = function_exercise(
     hidden=_cheaper_hidden,
     reference=_cheaper_ref,
     mistakes=[
-        ("the basic block has TWO 3×3 convolutions (width → width each)",
-         lambda w, m, s: (lambda b, n: ("bottleneck", b / n) if n < b else ("basic", n / b))(_basic(w, m, s) / 2, _bottle(w, m, s))),
-        ("the bottleneck has two 1×1 convolutions (width → mid and mid → width) around its 3×3",
-         lambda w, m, s: (lambda b, n: ("bottleneck", b / n) if n < b else ("basic", n / b))(
-             _basic(w, m, s), _bottle(w, m, s) - conv_macs(m, w, 1, s))),
-        ("the ratio is inverted: divide the costlier block's MACs by the cheaper one's (ratio ≥ 1)",
-         lambda w, m, s: (_cheaper_ref(w, m, s)[0], 1 / _cheaper_ref(w, m, s)[1])),
-        ("you named the costlier block: return the CHEAPER one",
-         lambda w, m, s: ("basic" if _cheaper_ref(w, m, s)[0] == "bottleneck" else "bottleneck", _cheaper_ref(w, m, s)[1])),
+        (
+            "the basic block has TWO 3×3 convolutions (width → width each)",
+            lambda w, m, s: (lambda b, n: ("bottleneck", b / n) if n < b else ("basic", n / b))(
+                _basic(w, m, s) / 2, _bottle(w, m, s)
+            ),
+        ),
+        (
+            "the bottleneck has two 1×1 convolutions (width → mid and mid → width) around its 3×3",
+            lambda w, m, s: (lambda b, n: ("bottleneck", b / n) if n < b else ("basic", n / b))(
+                _basic(w, m, s), _bottle(w, m, s) - conv_macs(m, w, 1, s)
+            ),
+        ),
+        (
+            "the ratio is inverted: divide the costlier block's MACs by the cheaper one's (ratio ≥ 1)",
+            lambda w, m, s: (_cheaper_ref(w, m, s)[0], 1 / _cheaper_ref(w, m, s)[1]),
+        ),
+        (
+            "you named the costlier block: return the CHEAPER one",
+            lambda w, m, s: (
+                "basic" if _cheaper_ref(w, m, s)[0] == "bottleneck" else "bottleneck",
+                _cheaper_ref(w, m, s)[1],
+            ),
+        ),
     ],
     hint="basic: two 3×3 convs width→width; bottleneck: 1×1 width→mid, 3×3 mid→mid, 1×1 mid→width; all at size×size",
 )

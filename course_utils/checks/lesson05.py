@@ -40,8 +40,12 @@ def _fc_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a single output", _fc_case(rng, 1, 3, 3)),
     ]
     for i in range(3):
-        cases.append(Case(f"random sizes #{i + 1}", _fc_case(rng, int(rng.integers(1, 9)), int(rng.integers(2, 9)),
-                                                              int(rng.integers(2, 6)))))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                _fc_case(rng, int(rng.integers(1, 9)), int(rng.integers(2, 9)), int(rng.integers(2, 6))),
+            )
+        )
     return cases
 
 
@@ -53,18 +57,28 @@ _FC_TO_CONV = function_exercise(
     hidden=_fc_hidden,
     reference=_fc_ref,
     mistakes=[
-        ("wrong reshape order: nn.Flatten flattens (C, H, W) row-major, so entry c·K·K + h·K + w is channel c, "
-         "row h, column w; reshape straight to (out, C, K, K), with no channels-last view and no permute",
-         lambda w, c, k: w.double().reshape(w.shape[0], k, k, c).permute(0, 3, 1, 2)),
-        ("H and W are swapped: within one channel the flat index is h·K + w (row-major), so no transpose of the last two axes",
-         lambda w, c, k: _fc_ref(w, c, k).transpose(2, 3)),
-        ("PyTorch's conv weight is (out_channels, in_channels, K, K): put the channel axis second, not last",
-         lambda w, c, k: w.double().reshape(w.shape[0], k, k, c)),
-        ("weight is (out_features, in_features): each ROW is one output's kernel; reshape the rows, "
-         "do not read the matrix as (in_features, out_features)",
-         lambda w, c, k: w.double().reshape(c, k, k, w.shape[0]).permute(3, 0, 1, 2)),
-        ("the weight is transposed before the reshape: keep (out_features, in_features) as it is",
-         lambda w, c, k: w.double().T.reshape(w.shape[0], c, k, k)),
+        (
+            "wrong reshape order: nn.Flatten flattens (C, H, W) row-major, so entry c·K·K + h·K + w is channel c, "
+            "row h, column w; reshape straight to (out, C, K, K), with no channels-last view and no permute",
+            lambda w, c, k: w.double().reshape(w.shape[0], k, k, c).permute(0, 3, 1, 2),
+        ),
+        (
+            "H and W are swapped: within one channel the flat index is h·K + w (row-major), so no transpose of the last two axes",
+            lambda w, c, k: _fc_ref(w, c, k).transpose(2, 3),
+        ),
+        (
+            "PyTorch's conv weight is (out_channels, in_channels, K, K): put the channel axis second, not last",
+            lambda w, c, k: w.double().reshape(w.shape[0], k, k, c),
+        ),
+        (
+            "weight is (out_features, in_features): each ROW is one output's kernel; reshape the rows, "
+            "do not read the matrix as (in_features, out_features)",
+            lambda w, c, k: w.double().reshape(c, k, k, w.shape[0]).permute(3, 0, 1, 2),
+        ),
+        (
+            "the weight is transposed before the reshape: keep (out_features, in_features) as it is",
+            lambda w, c, k: w.double().T.reshape(w.shape[0], c, k, k),
+        ),
     ],
     hint="conv_weight[o, c, h, w] must equal weight[o, c·K·K + h·K + w]: that is weight.reshape(out, C, K, K)",
     error_hint="weight has shape (out, C·K·K): reshape it to (weight.shape[0], in_channels, kernel_size, kernel_size)",
@@ -89,16 +103,35 @@ def _map_cases() -> list[Case]:
 
 def _map_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
-        Case("size not a multiple of the stride (floor)", {"args": [224 + 32 * int(rng.integers(1, 6)) + 31,
-                                                                     224 + 32 * int(rng.integers(1, 6)) + 1, 32, 224]}),
+        Case(
+            "size not a multiple of the stride (floor)",
+            {"args": [224 + 32 * int(rng.integers(1, 6)) + 31, 224 + 32 * int(rng.integers(1, 6)) + 1, 32, 224]},
+        ),
         Case("H ≠ W", {"args": [256, 224 + 32 * int(rng.integers(4, 12)), 32, 224]}),
         Case("one pixel short of a second window", {"args": [255, 255, 32, 224]}),
-        Case("another network: stride 16, 112-pixel window", {"args": [112 + 16 * int(rng.integers(1, 20)) + int(rng.integers(0, 16)),
-                                                                         112 + 16 * int(rng.integers(1, 20)), 16, 112]}),
-        Case("stride 8, 64-pixel window", {"args": [64 + int(rng.integers(0, 200)), 64 + int(rng.integers(0, 200)), 8, 64]}),
+        Case(
+            "another network: stride 16, 112-pixel window",
+            {
+                "args": [
+                    112 + 16 * int(rng.integers(1, 20)) + int(rng.integers(0, 16)),
+                    112 + 16 * int(rng.integers(1, 20)),
+                    16,
+                    112,
+                ]
+            },
+        ),
+        Case(
+            "stride 8, 64-pixel window",
+            {"args": [64 + int(rng.integers(0, 200)), 64 + int(rng.integers(0, 200)), 8, 64]},
+        ),
     ]
     for i in range(3):
-        cases.append(Case(f"random image size #{i + 1}", {"args": [int(rng.integers(224, 1200)), int(rng.integers(224, 1200)), 32, 224]}))
+        cases.append(
+            Case(
+                f"random image size #{i + 1}",
+                {"args": [int(rng.integers(224, 1200)), int(rng.integers(224, 1200)), 32, 224]},
+            )
+        )
     return cases
 
 
@@ -110,19 +143,31 @@ _SCORE_MAP = function_exercise(
     hidden=_map_hidden,
     reference=_map_ref,
     mistakes=[
-        ("that is the size of the feature map before fc6 (H // stride); the fc6 window of window/stride cells "
-         "fits (H // stride − window/stride + 1) times along H",
-         lambda h, w, s=32, win=224: (h // s, w // s)),
-        ("you forgot the +1: an image exactly the size of the window still gives one score vector",
-         lambda h, w, s=32, win=224: ((h - win) // s, (w - win) // s)),
-        ("the windows overlap: neighbouring score cells are `stride` pixels apart, not a whole window apart",
-         lambda h, w, s=32, win=224: (h // win, w // win)),
-        ("the pools round down: use floor division (//), not ceil",
-         lambda h, w, s=32, win=224: (math.ceil((h - win) / s) + 1, math.ceil((w - win) / s) + 1)),
-        ("use floor division (//): a partial step of the window gives no extra score cell",
-         lambda h, w, s=32, win=224: ((h - win) / s + 1, (w - win) / s + 1)),
-        ("H and W are swapped: return (H_out, W_out) in the order (height, width)",
-         lambda h, w, s=32, win=224: _map_ref(h, w, s, win)[::-1]),
+        (
+            "that is the size of the feature map before fc6 (H // stride); the fc6 window of window/stride cells "
+            "fits (H // stride − window/stride + 1) times along H",
+            lambda h, w, s=32, win=224: (h // s, w // s),
+        ),
+        (
+            "you forgot the +1: an image exactly the size of the window still gives one score vector",
+            lambda h, w, s=32, win=224: ((h - win) // s, (w - win) // s),
+        ),
+        (
+            "the windows overlap: neighbouring score cells are `stride` pixels apart, not a whole window apart",
+            lambda h, w, s=32, win=224: (h // win, w // win),
+        ),
+        (
+            "the pools round down: use floor division (//), not ceil",
+            lambda h, w, s=32, win=224: (math.ceil((h - win) / s) + 1, math.ceil((w - win) / s) + 1),
+        ),
+        (
+            "use floor division (//): a partial step of the window gives no extra score cell",
+            lambda h, w, s=32, win=224: ((h - win) / s + 1, (w - win) / s + 1),
+        ),
+        (
+            "H and W are swapped: return (H_out, W_out) in the order (height, width)",
+            lambda h, w, s=32, win=224: _map_ref(h, w, s, win)[::-1],
+        ),
     ],
     hint="H_out = (height − window) // stride + 1, and the same for W",
 )
@@ -146,13 +191,27 @@ def _head_cases() -> list[Case]:
 
 def _head_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
-        Case("a 1×1 feature map", {"args": [int(rng.integers(2, 300)), 1, int(rng.integers(2, 500)), int(rng.integers(2, 100))]}),
+        Case(
+            "a 1×1 feature map",
+            {"args": [int(rng.integers(2, 300)), 1, int(rng.integers(2, 500)), int(rng.integers(2, 100))]},
+        ),
         Case("hidden width ≠ number of classes ≠ channels", {"args": [64, 5, 128, 20]}),
         Case("one class", {"args": [int(rng.integers(2, 100)), int(rng.integers(2, 9)), int(rng.integers(2, 100)), 1]}),
     ]
     for i in range(3):
-        cases.append(Case(f"random sizes #{i + 1}", {"args": [int(rng.integers(1, 1025)), int(rng.integers(2, 15)),
-                                                               int(rng.integers(1, 5000)), int(rng.integers(2, 1001))]}))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                {
+                    "args": [
+                        int(rng.integers(1, 1025)),
+                        int(rng.integers(2, 15)),
+                        int(rng.integers(1, 5000)),
+                        int(rng.integers(2, 1001)),
+                    ]
+                },
+            )
+        )
     return cases
 
 
@@ -164,17 +223,27 @@ _HEAD = function_exercise(
     hidden=_head_hidden,
     reference=_head_ref,
     mistakes=[
-        ("the biases are forgotten: every Linear and the 1×1 conv have one bias per output",
-         lambda c, s, h, n: (c * s * s * h + h * h + h * n, c * n)),
-        ("the first Linear sees the flattened map: in_features = C·S·S, not C",
-         lambda c, s, h, n: (_head_ref(c, 1, h, n)[0], c * n + n)),
-        ("a 1×1 conv shares its weights across positions: its parameters do not depend on the map size "
-         "(and average pooling has none)",
-         lambda c, s, h, n: (_head_ref(c, s, h, n)[0], (c * n + n) * s * s)),
-        ("the GAP head is a 1×1 conv, not an S×S conv: C·classes weights",
-         lambda c, s, h, n: (_head_ref(c, s, h, n)[0], c * s * s * n + n)),
-        ("VGG's head has three Linear layers: C·S·S → hidden, hidden → hidden, hidden → classes",
-         lambda c, s, h, n: ((c * s * s * h + h) + (h * n + n), c * n + n)),
+        (
+            "the biases are forgotten: every Linear and the 1×1 conv have one bias per output",
+            lambda c, s, h, n: (c * s * s * h + h * h + h * n, c * n),
+        ),
+        (
+            "the first Linear sees the flattened map: in_features = C·S·S, not C",
+            lambda c, s, h, n: (_head_ref(c, 1, h, n)[0], c * n + n),
+        ),
+        (
+            "a 1×1 conv shares its weights across positions: its parameters do not depend on the map size "
+            "(and average pooling has none)",
+            lambda c, s, h, n: (_head_ref(c, s, h, n)[0], (c * n + n) * s * s),
+        ),
+        (
+            "the GAP head is a 1×1 conv, not an S×S conv: C·classes weights",
+            lambda c, s, h, n: (_head_ref(c, s, h, n)[0], c * s * s * n + n),
+        ),
+        (
+            "VGG's head has three Linear layers: C·S·S → hidden, hidden → hidden, hidden → classes",
+            lambda c, s, h, n: ((c * s * s * h + h) + (h * n + n), c * n + n),
+        ),
     ],
     hint="FC head: (C·S·S·hidden + hidden) + (hidden·hidden + hidden) + (hidden·classes + classes); GAP head: C·classes + classes",
 )

@@ -4,7 +4,8 @@ ratio 1/N + 1/K², channel shuffle."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from ._framework import Case, Exercise, Failure, compare, describe, function_exe
 
 #: Adapter for a function that must raise ValueError on some inputs: the outcome comes back as
 #: ``{"value": ...}`` or ``{"raised": "TypeName", "message": "..."}`` (NotImplementedError still propagates).
-CALL_OR_RAISE = r'''
+CALL_OR_RAISE = r"""
 def adapter(obj, case):
     try:
         return {"value": obj(*case["args"])}
@@ -28,14 +29,17 @@ def adapter(obj, case):
     except Exception as err:
         message = str(err).splitlines()[0][:200] if str(err) else ""
         return {"raised": type(err).__name__, "message": message}
-'''
+"""
 
 
 def _grouped_ref(c_in, c_out, k, size, groups, bias=True):
     if c_in % groups:
         return {"raised": "ValueError", "why": f"groups={groups} does not divide in_channels={c_in}"}
     if c_out % groups:
-        return {"raised": "ValueError", "why": f"groups={groups} divides in_channels={c_in} but not out_channels={c_out}"}
+        return {
+            "raised": "ValueError",
+            "why": f"groups={groups} divides in_channels={c_in} but not out_channels={c_out}",
+        }
     weights = c_out * (c_in // groups) * k * k
     return {"value": (weights + (c_out if bias else 0), size * size * weights)}
 
@@ -60,16 +64,28 @@ def _grouped_compare(expected: dict, received: Any) -> Failure | None:
         return Failure("the result could not be read", hint="return a tuple (params, macs)")
     if "raised" in expected:
         if "raised" not in received:
-            return Failure("returned a value where the channels cannot be split into equal groups",
-                           f"ValueError ({expected.get('why', 'the channels do not split evenly')})", describe(received["value"]), _RAISE_HINT)
+            return Failure(
+                "returned a value where the channels cannot be split into equal groups",
+                f"ValueError ({expected.get('why', 'the channels do not split evenly')})",
+                describe(received["value"]),
+                _RAISE_HINT,
+            )
         if received["raised"] != "ValueError":
-            return Failure(f"raised {received['raised']} instead of ValueError", "ValueError", received["raised"],
-                           "raise ValueError (not assert, not another error type) when groups does not divide the channels")
+            return Failure(
+                f"raised {received['raised']} instead of ValueError",
+                "ValueError",
+                received["raised"],
+                "raise ValueError (not assert, not another error type) when groups does not divide the channels",
+            )
         return None
     if "raised" in received:
         message = f": {received.get('message')}" if received.get("message") else ""
-        return Failure(f"raised {received['raised']}{message}", describe(expected["value"]), received["raised"],
-                       "these channels divide evenly into the groups: compute the costs instead of raising")
+        return Failure(
+            f"raised {received['raised']}{message}",
+            describe(expected["value"]),
+            received["raised"],
+            "these channels divide evenly into the groups: compute the costs instead of raising",
+        )
     return compare(expected["value"], received["value"])
 
 
@@ -86,14 +102,36 @@ def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
     g = int(rng.choice([2, 3, 4, 8]))
     return [
         Case("depthwise: groups = in_channels = out_channels", {"args": [c, c, 3, int(rng.integers(4, 30)), c, True]}),
-        Case("groups=1 is an ordinary conv", {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, True]}),
-        Case("a grouped 1×1 conv (ShuffleNet)", {"args": [g * int(rng.integers(2, 20)), g * int(rng.integers(2, 20)), 1, 28, g, False]}),
-        Case("C_in ≠ C_out (catches a kernel depth of C_out/G)", {"args": [4 * g, 12 * g, 3, int(rng.integers(4, 30)), g, True]}),
-        Case("5×5 kernel, no bias", {"args": [g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9)), 5, 10, g, False]}),
+        Case(
+            "groups=1 is an ordinary conv",
+            {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, True]},
+        ),
+        Case(
+            "a grouped 1×1 conv (ShuffleNet)",
+            {"args": [g * int(rng.integers(2, 20)), g * int(rng.integers(2, 20)), 1, 28, g, False]},
+        ),
+        Case(
+            "C_in ≠ C_out (catches a kernel depth of C_out/G)",
+            {"args": [4 * g, 12 * g, 3, int(rng.integers(4, 30)), g, True]},
+        ),
+        Case(
+            "5×5 kernel, no bias", {"args": [g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9)), 5, 10, g, False]}
+        ),
         Case("groups divides in_channels but not out_channels", {"args": [32, 30, 3, 7, 4, True]}),
         Case("groups divides out_channels but not in_channels", {"args": [30, 32, 1, 7, 4, False]}),
-        Case("random grouped conv", {"args": [g * int(rng.integers(1, 33)), g * int(rng.integers(1, 33)), int(rng.choice([1, 3, 5])),
-                                              int(rng.integers(1, 57)), g, bool(rng.integers(0, 2))]}),
+        Case(
+            "random grouped conv",
+            {
+                "args": [
+                    g * int(rng.integers(1, 33)),
+                    g * int(rng.integers(1, 33)),
+                    int(rng.choice([1, 3, 5])),
+                    int(rng.integers(1, 57)),
+                    g,
+                    bool(rng.integers(0, 2)),
+                ]
+            },
+        ),
     ]
 
 
@@ -103,6 +141,7 @@ def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else
             raise ValueError("not divisible")
         w = weights_fn(c_in, c_out, k, groups)
         return (w + bias_fn(c_out, groups, bias), size * size * w)
+
     return f
 
 
@@ -114,22 +153,34 @@ _GROUPED = function_exercise(
     hidden=_grouped_hidden,
     reference=_grouped_ref,
     mistakes=[
-        ("groups is ignored: each kernel sees only in_channels/groups channels, so the weights and MACs are divided by groups",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * ci * k * k))),
-        ("each kernel's depth is in_channels/groups, set by the INPUT channels, not out_channels/groups "
-         "(the 'M/G' mistake of the lesson)",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * (co // g) * k * k))),
-        ("divide by groups once: there are still out_channels kernels, each of depth in_channels/groups",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * ci * k * k / (g * g)))),
-        ("the biases do not shrink with groups: one per output channel",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: co / g if b else 0))),
-        ("the bias is forgotten: with bias=True there are out_channels extra parameters",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: 0))),
-        ("bias=False means no bias parameters: count them only when bias is True",
-         _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: co))),
+        (
+            "groups is ignored: each kernel sees only in_channels/groups channels, so the weights and MACs are divided by groups",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * ci * k * k)),
+        ),
+        (
+            "each kernel's depth is in_channels/groups, set by the INPUT channels, not out_channels/groups "
+            "(the 'M/G' mistake of the lesson)",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * (co // g) * k * k)),
+        ),
+        (
+            "divide by groups once: there are still out_channels kernels, each of depth in_channels/groups",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * ci * k * k / (g * g))),
+        ),
+        (
+            "the biases do not shrink with groups: one per output channel",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: co / g if b else 0)),
+        ),
+        (
+            "the bias is forgotten: with bias=True there are out_channels extra parameters",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: 0)),
+        ),
+        (
+            "bias=False means no bias parameters: count them only when bias is True",
+            _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: co)),
+        ),
     ],
     hint="weights = out_channels · (in_channels/groups) · K²; params = weights (+ out_channels if bias); "
-         "MACs = input_size² · weights (stride 1, 'same' padding)",
+    "MACs = input_size² · weights (stride 1, 'same' padding)",
     comparer=_grouped_compare,
     adapter=CALL_OR_RAISE,
 )
@@ -142,7 +193,9 @@ _GROUPED = function_exercise(
 
 
 class _Separable(nn.Module):
-    def __init__(self, c_in: int, c_out: int, k: int = 3, padding: int | None = None, order: str = "dp", relu: bool = False):
+    def __init__(
+        self, c_in: int, c_out: int, k: int = 3, padding: int | None = None, order: str = "dp", relu: bool = False
+    ):
         super().__init__()
         self.order, self.relu = order, relu
         pad = k // 2 if padding is None else padding
@@ -161,8 +214,11 @@ class _Separable(nn.Module):
 
 
 def _sep_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, n: int, h: int, w: int) -> dict:
-    return {"args": [c_in, c_out, k], "x": torch.from_numpy(rng.standard_normal((n, c_in, h, w)).astype(np.float32)),
-            "seed": int(rng.integers(0, 2**31))}
+    return {
+        "args": [c_in, c_out, k],
+        "x": torch.from_numpy(rng.standard_normal((n, c_in, h, w)).astype(np.float32)),
+        "seed": int(rng.integers(0, 2**31)),
+    }
 
 
 def _sep_cases() -> list[Case]:
@@ -180,8 +236,18 @@ def _sep_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a single input channel", _sep_case(rng, 1, 4, 3, 1, 5, 6)),
         Case("channel reduction 16 → 2", _sep_case(rng, 16, 2, 3, 2, 4, 4)),
         Case("non-square input, 5×5 kernel", _sep_case(rng, 5, 7, 5, 1, 6, 11)),
-        Case("random sizes", _sep_case(rng, int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.choice([1, 3, 5])),
-                                       int(rng.integers(1, 4)), int(rng.integers(3, 10)), int(rng.integers(3, 10)))),
+        Case(
+            "random sizes",
+            _sep_case(
+                rng,
+                int(rng.integers(2, 9)),
+                int(rng.integers(2, 9)),
+                int(rng.choice([1, 3, 5])),
+                int(rng.integers(1, 4)),
+                int(rng.integers(3, 10)),
+                int(rng.integers(3, 10)),
+            ),
+        ),
     ]
 
 
@@ -197,19 +263,27 @@ _SEP_MODULE = module_exercise(
     hidden=_sep_hidden,
     reference=_sep_reference,
     mistakes=[
-        ("padding=kernel_size // 2 keeps H and W (here the convolution shrank the map)",
-         lambda ci, co, k=3: _Separable(ci, co, k, padding=0)),
-        ("the padding must grow with the kernel: padding=kernel_size // 2 (2 for a 5×5 kernel, 3 for 7×7)",
-         lambda ci, co, k=3: _Separable(ci, co, k, padding=1)),
-        ("depthwise first (filter each channel on its own), then the pointwise 1×1 conv (mix the channels)",
-         lambda ci, co, k=3: _Separable(ci, co, k, order="pd")),
-        ("this block has no activation between the two convs: return pointwise(depthwise(x))",
-         lambda ci, co, k=3: _Separable(ci, co, k, relu=True)),
+        (
+            "padding=kernel_size // 2 keeps H and W (here the convolution shrank the map)",
+            lambda ci, co, k=3: _Separable(ci, co, k, padding=0),
+        ),
+        (
+            "the padding must grow with the kernel: padding=kernel_size // 2 (2 for a 5×5 kernel, 3 for 7×7)",
+            lambda ci, co, k=3: _Separable(ci, co, k, padding=1),
+        ),
+        (
+            "depthwise first (filter each channel on its own), then the pointwise 1×1 conv (mix the channels)",
+            lambda ci, co, k=3: _Separable(ci, co, k, order="pd"),
+        ),
+        (
+            "this block has no activation between the two convs: return pointwise(depthwise(x))",
+            lambda ci, co, k=3: _Separable(ci, co, k, relu=True),
+        ),
     ],
     key_hint="name the two convs exactly `self.depthwise` and `self.pointwise`",
     hint="forward must return self.pointwise(self.depthwise(x))",
     error_hint="depthwise: nn.Conv2d(in_channels, in_channels, kernel_size, padding=kernel_size // 2, groups=in_channels, "
-               "bias=False); pointwise: nn.Conv2d(in_channels, out_channels, 1, bias=False)",
+    "bias=False); pointwise: nn.Conv2d(in_channels, out_channels, 1, bias=False)",
 )
 _sep_module_judge = _SEP_MODULE.judge
 
@@ -220,9 +294,11 @@ def _sep_judge(case: Case, received: Any) -> Failure | None:
         state = received["state"]
         c_in, c_out, k = case.data["args"]
         if "pointwise.weight" not in state and "depthwise.weight" in state:
-            return Failure("there is no `pointwise` conv",
-                           hint="you forgot the pointwise 1×1 conv: the depthwise conv mixes no channels; "
-                                "self.pointwise (in_channels → out_channels) does")
+            return Failure(
+                "there is no `pointwise` conv",
+                hint="you forgot the pointwise 1×1 conv: the depthwise conv mixes no channels; "
+                "self.pointwise (in_channels → out_channels) does",
+            )
         biases = sorted(key for key in state if key in ("depthwise.bias", "pointwise.bias"))
         if biases:
             return Failure(f"unexpected parameters {', '.join(biases)}", hint="create both convs with bias=False")
@@ -232,15 +308,20 @@ def _sep_judge(case: Case, received: Any) -> Failure | None:
             if tuple(dw.shape) == (c_in, c_in, k, k) and c_in > 1:
                 hint = "groups is ignored: groups=in_channels gives every channel its own K×K filter, weight (C_in, 1, K, K)"
             elif tuple(dw.shape[2:]) == (k, k) and dw.shape[1] == 1 and dw.shape[0] == c_out:
-                hint = ("the depthwise conv comes first and keeps the channel count (in_channels → in_channels); "
-                        "the pointwise conv after it changes the channel count")
+                hint = (
+                    "the depthwise conv comes first and keeps the channel count (in_channels → in_channels); "
+                    "the pointwise conv after it changes the channel count"
+                )
             else:
                 hint = "depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, padding=kernel_size // 2, groups=in_channels)"
             return Failure("depthwise.weight has the wrong shape", expected, got, hint)
         pw = state.get("pointwise.weight")
         if pw is not None and tuple(pw.shape) != (c_out, c_in, 1, 1):
-            hint = ("the pointwise conv is 1×1: kernel_size=1" if tuple(pw.shape[:2]) == (c_out, c_in)
-                    else "pointwise = nn.Conv2d(in_channels, out_channels, 1): it maps C_in to C_out channels")
+            hint = (
+                "the pointwise conv is 1×1: kernel_size=1"
+                if tuple(pw.shape[:2]) == (c_out, c_in)
+                else "pointwise = nn.Conv2d(in_channels, out_channels, 1): it maps C_in to C_out channels"
+            )
             return Failure("pointwise.weight has the wrong shape", str((c_out, c_in, 1, 1)), str(tuple(pw.shape)), hint)
     return _sep_module_judge(case, received)
 
@@ -267,21 +348,47 @@ _RATIO = function_exercise(
         Case("the lesson's 256 → 256 channels, 3×3, on 28×28", {"args": [256, 256, 3, 28]}),
     ],
     hidden=lambda rng: [
-        Case("in_channels ≠ out_channels (which one is N?)", {"args": [int(rng.integers(100, 500)), int(rng.integers(2, 20)), 3, 7]}),
+        Case(
+            "in_channels ≠ out_channels (which one is N?)",
+            {"args": [int(rng.integers(100, 500)), int(rng.integers(2, 20)), 3, 7]},
+        ),
         Case("a 1×1 kernel: separable costs MORE than the conv", {"args": [16, 32, 1, 10]}),
         Case("a 5×5 kernel", {"args": [int(rng.integers(2, 200)), int(rng.integers(2, 200)), 5, 14]}),
         Case("a 7×7 kernel and one output channel", {"args": [int(rng.integers(2, 200)), 1, 7, 9]}),
-        Case("random sizes #1", {"args": [int(rng.integers(1, 1025)), int(rng.integers(1, 1025)), int(rng.choice([3, 5, 7])),
-                                          int(rng.integers(1, 113))]}),
-        Case("random sizes #2", {"args": [int(rng.integers(1, 1025)), int(rng.integers(1, 1025)), int(rng.choice([3, 5, 7])),
-                                          int(rng.integers(1, 113))]}),
+        Case(
+            "random sizes #1",
+            {
+                "args": [
+                    int(rng.integers(1, 1025)),
+                    int(rng.integers(1, 1025)),
+                    int(rng.choice([3, 5, 7])),
+                    int(rng.integers(1, 113)),
+                ]
+            },
+        ),
+        Case(
+            "random sizes #2",
+            {
+                "args": [
+                    int(rng.integers(1, 1025)),
+                    int(rng.integers(1, 1025)),
+                    int(rng.choice([3, 5, 7])),
+                    int(rng.integers(1, 113)),
+                ]
+            },
+        ),
     ],
     reference=_ratio_ref,
     mistakes=[
         ("the kernel has K·K weights per channel: 1/N + 1/K², not 1/K", lambda m, n, k, s: 1 / n + 1 / k),
-        ("that is the saving factor (standard ÷ separable); return the cost ratio separable ÷ standard (below 1 for K > 1)",
-         lambda m, n, k, s: 1 / _ratio_ref(m, n, k, s)),
-        ("N is out_channels: the depthwise cost M·K² over the standard M·N·K² is 1/N", lambda m, n, k, s: 1 / m + 1 / (k * k)),
+        (
+            "that is the saving factor (standard ÷ separable); return the cost ratio separable ÷ standard (below 1 for K > 1)",
+            lambda m, n, k, s: 1 / _ratio_ref(m, n, k, s),
+        ),
+        (
+            "N is out_channels: the depthwise cost M·K² over the standard M·N·K² is 1/N",
+            lambda m, n, k, s: 1 / m + 1 / (k * k),
+        ),
         ("you left out the depthwise conv's own cost, the 1/N term", lambda m, n, k, s: 1 / (k * k)),
         ("you left out the pointwise conv's cost, the 1/K² term", lambda m, n, k, s: 1 / n),
     ],
@@ -317,8 +424,17 @@ def _shuffle_hidden(rng: np.random.Generator) -> list[Case]:
         Case("groups=1 changes nothing", _shuffle_case(rng, 1, 5, 2, 3, 1)),
         Case("groups = C changes nothing", _shuffle_case(rng, 1, 4, 3, 2, 4)),
         Case("non-square map, batch of 3", _shuffle_case(rng, 3, 15, 2, 5, 3)),
-        Case("random sizes", _shuffle_case(rng, int(rng.integers(1, 4)), 6 * int(rng.integers(1, 6)), int(rng.integers(1, 6)),
-                                           int(rng.integers(1, 6)), int(rng.choice([2, 3])))),
+        Case(
+            "random sizes",
+            _shuffle_case(
+                rng,
+                int(rng.integers(1, 4)),
+                6 * int(rng.integers(1, 6)),
+                int(rng.integers(1, 6)),
+                int(rng.integers(1, 6)),
+                int(rng.choice([2, 3])),
+            ),
+        ),
     ]
 
 
@@ -330,11 +446,15 @@ _SHUFFLE = function_exercise(
     hidden=_shuffle_hidden,
     reference=_shuffle_ref,
     mistakes=[
-        ("the grid is the wrong way round: view the channels as (N, groups, C // groups, H, W), groups FIRST, "
-         "then transpose and flatten (with C=6, groups=2: [0 3 1 4 2 5])",
-         lambda x, g: x.reshape(x.shape[0], x.shape[1] // g, g, *x.shape[2:]).transpose(1, 2).reshape(x.shape)),
-        ("reshaping alone moves nothing: transpose the two channel axes (1 and 2) before flattening back",
-         lambda x, g: x.clone()),
+        (
+            "the grid is the wrong way round: view the channels as (N, groups, C // groups, H, W), groups FIRST, "
+            "then transpose and flatten (with C=6, groups=2: [0 3 1 4 2 5])",
+            lambda x, g: x.reshape(x.shape[0], x.shape[1] // g, g, *x.shape[2:]).transpose(1, 2).reshape(x.shape),
+        ),
+        (
+            "reshaping alone moves nothing: transpose the two channel axes (1 and 2) before flattening back",
+            lambda x, g: x.clone(),
+        ),
     ],
     hint="x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
     error_hint="x is (N, C, H, W): reshape to (N, groups, C // groups, H, W), transpose axes 1 and 2, reshape back",

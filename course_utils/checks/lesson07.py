@@ -12,7 +12,7 @@ from ._framework import Case, function_exercise
 # ex07_lateral_merge(coarse, fine, lateral_conv) -> lateral_conv(fine) + nearest-upsample(coarse to fine's H, W)
 #   coarse: (N, D, h, w), fine: (N, C, H, W), lateral_conv: nn.Conv2d(C, D, 1) -> (N, D, H, W)
 # ---------------------------------------------------------------------------------------------
-_MERGE_ADAPTER = r'''
+_MERGE_ADAPTER = r"""
 def adapter(obj, case):
     coarse, fine, weight, bias = case["args"]
     conv = _torch.nn.Conv2d(weight.shape[1], weight.shape[0], 1)
@@ -20,7 +20,7 @@ def adapter(obj, case):
         conv.weight.copy_(weight)
         conv.bias.copy_(bias)
     return obj(coarse, fine, conv)
-'''
+"""
 
 
 def _lateral(fine, weight, bias):
@@ -37,8 +37,9 @@ def _merge_ref(coarse, fine, weight, bias):
     return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:])
 
 
-def _merge_case(rng: np.random.Generator, n: int, d: int, c: int, h: int, w: int, hc: int | None = None,
-                wc: int | None = None) -> dict:
+def _merge_case(
+    rng: np.random.Generator, n: int, d: int, c: int, h: int, w: int, hc: int | None = None, wc: int | None = None
+) -> dict:
     def t(*shape):
         return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
 
@@ -65,8 +66,12 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
     ]
     for i in range(2):
         h, w = int(rng.integers(2, 12)), int(rng.integers(2, 12))
-        cases.append(Case(f"random sizes #{i + 1}", _merge_case(rng, int(rng.integers(1, 4)), int(rng.integers(1, 9)),
-                                                                 int(rng.integers(1, 9)), h, w)))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                _merge_case(rng, int(rng.integers(1, 4)), int(rng.integers(1, 9)), int(rng.integers(1, 9)), h, w),
+            )
+        )
     return cases
 
 
@@ -78,21 +83,31 @@ _MERGE = function_exercise(
     hidden=_merge_hidden,
     reference=_merge_ref,
     mistakes=[
-        ("FPN upsamples with nearest neighbour: mode='nearest' (F.interpolate's default), not bilinear",
-         lambda coarse, fine, wt, b: _lateral(fine, wt, b) + _up(coarse, fine.shape[-2:], "bilinear")),
-        ("the result has the FINE map's size: upsample the coarse map to the fine map's (H, W), do not shrink the fine one",
-         lambda coarse, fine, wt, b: _up(_lateral(fine, wt, b), coarse.shape[-2:]) + coarse.double()),
-        ("apply lateral_conv to the fine map before adding: it brings the backbone's channels to the pyramid's",
-         lambda coarse, fine, wt, b: fine.double() + _up(coarse, fine.shape[-2:])),
-        ("the lateral conv belongs to the fine (backbone) map; the coarse map already has the pyramid's channels",
-         lambda coarse, fine, wt, b: _lateral(_up(coarse, fine.shape[-2:]), wt, b) + fine.double()),
-        ("the lateral conv's bias is missing: call lateral_conv(fine) itself",
-         lambda coarse, fine, wt, b: _lateral(fine, wt, 0 * b) + _up(coarse, fine.shape[-2:])),
+        (
+            "FPN upsamples with nearest neighbour: mode='nearest' (F.interpolate's default), not bilinear",
+            lambda coarse, fine, wt, b: _lateral(fine, wt, b) + _up(coarse, fine.shape[-2:], "bilinear"),
+        ),
+        (
+            "the result has the FINE map's size: upsample the coarse map to the fine map's (H, W), do not shrink the fine one",
+            lambda coarse, fine, wt, b: _up(_lateral(fine, wt, b), coarse.shape[-2:]) + coarse.double(),
+        ),
+        (
+            "apply lateral_conv to the fine map before adding: it brings the backbone's channels to the pyramid's",
+            lambda coarse, fine, wt, b: fine.double() + _up(coarse, fine.shape[-2:]),
+        ),
+        (
+            "the lateral conv belongs to the fine (backbone) map; the coarse map already has the pyramid's channels",
+            lambda coarse, fine, wt, b: _lateral(_up(coarse, fine.shape[-2:]), wt, b) + fine.double(),
+        ),
+        (
+            "the lateral conv's bias is missing: call lateral_conv(fine) itself",
+            lambda coarse, fine, wt, b: _lateral(fine, wt, 0 * b) + _up(coarse, fine.shape[-2:]),
+        ),
     ],
     hint="return lateral_conv(fine) + F.interpolate(coarse, size=fine.shape[-2:], mode='nearest')",
     error_hint="lateral_conv(fine) is (N, D, H, W); upsample the coarse map to exactly that (H, W) with "
-               "F.interpolate(coarse, size=fine.shape[-2:], mode='nearest') (scale_factor=2 fails on odd sizes), "
-               "and apply the lateral to the fine map, not to the coarse one",
+    "F.interpolate(coarse, size=fine.shape[-2:], mode='nearest') (scale_factor=2 fails on odd sizes), "
+    "and apply the lateral to the fine map, not to the coarse one",
     adapter=_MERGE_ADAPTER,
 )
 
@@ -101,7 +116,7 @@ _MERGE = function_exercise(
 #   features[i]: (N, C_i, H_i, W_i) fine -> coarse; laterals[i]: nn.Conv2d(C_i, D, 1)
 #   M_last = laterals[-1](features[-1]); M_i = laterals[i](features[i]) + nearest-upsample(M_{i+1} to H_i, W_i)
 # ---------------------------------------------------------------------------------------------
-_TOP_DOWN_ADAPTER = r'''
+_TOP_DOWN_ADAPTER = r"""
 def adapter(obj, case):
     features, params = case["args"]
     laterals = []
@@ -112,11 +127,11 @@ def adapter(obj, case):
             conv.bias.copy_(bias)
         laterals.append(conv)
     return obj(list(features), laterals)
-'''
+"""
 
 
 def _td(features, params, accumulate=True, mode="nearest"):
-    lat = [_lateral(f, w, b) for f, (w, b) in zip(features, params)]
+    lat = [_lateral(f, w, b) for f, (w, b) in zip(features, params, strict=False)]
     merged = [None] * len(lat)
     merged[-1] = lat[-1]
     for i in range(len(lat) - 2, -1, -1):
@@ -141,7 +156,10 @@ def _td_cases() -> list[Case]:
     rng = np.random.default_rng(17)
     return [
         Case("3 levels: 2, 4, 8 channels on 8×8, 4×4, 2×2 → 4 channels", _td_case(rng, 1, [2, 4, 8], 4, 8, 8)),
-        Case("4 levels (a tiny ResNet): 4, 8, 16, 32 channels from 16×16 → 6 channels", _td_case(rng, 2, [4, 8, 16, 32], 6, 16, 16)),
+        Case(
+            "4 levels (a tiny ResNet): 4, 8, 16, 32 channels from 16×16 → 6 channels",
+            _td_case(rng, 2, [4, 8, 16, 32], 6, 16, 16),
+        ),
     ]
 
 
@@ -151,8 +169,17 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
         Case("two levels", _td_case(rng, 2, [3, 6], 5, 6, 4)),
         Case("one level: just its lateral", _td_case(rng, 1, [4], 3, 5, 5)),
         Case("five levels, non-square", _td_case(rng, 1, [2, 3, 4, 5, 6], 3, 32, 20)),
-        Case("random sizes", _td_case(rng, int(rng.integers(1, 3)), [int(c) for c in rng.integers(1, 9, size=int(rng.integers(2, 5)))],
-                                      int(rng.integers(1, 9)), int(rng.integers(8, 20)), int(rng.integers(8, 20)))),
+        Case(
+            "random sizes",
+            _td_case(
+                rng,
+                int(rng.integers(1, 3)),
+                [int(c) for c in rng.integers(1, 9, size=int(rng.integers(2, 5)))],
+                int(rng.integers(1, 9)),
+                int(rng.integers(8, 20)),
+                int(rng.integers(8, 20)),
+            ),
+        ),
     ]
 
 
@@ -164,18 +191,24 @@ _TOP_DOWN = function_exercise(
     hidden=_td_hidden,
     reference=lambda features, params: _td(features, params),
     mistakes=[
-        ("each level adds the upsampled MERGED map of the level above, not just that level's lateral: "
-         "the coarse information must flow all the way down",
-         lambda features, params: _td(features, params, accumulate=False)),
-        ("return the merged maps in the order of `features`: fine → coarse",
-         lambda features, params: _td(features, params)[::-1]),
-        ("FPN upsamples with nearest neighbour: mode='nearest', not bilinear",
-         lambda features, params: _td(features, params, mode="bilinear")),
+        (
+            "each level adds the upsampled MERGED map of the level above, not just that level's lateral: "
+            "the coarse information must flow all the way down",
+            lambda features, params: _td(features, params, accumulate=False),
+        ),
+        (
+            "return the merged maps in the order of `features`: fine → coarse",
+            lambda features, params: _td(features, params)[::-1],
+        ),
+        (
+            "FPN upsamples with nearest neighbour: mode='nearest', not bilinear",
+            lambda features, params: _td(features, params, mode="bilinear"),
+        ),
     ],
     hint="start from laterals[-1](features[-1]) and walk to the finer levels: "
-         "merged[i] = laterals[i](features[i]) + F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
+    "merged[i] = laterals[i](features[i]) + F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
     error_hint="features and laterals are lists of the same length, fine → coarse; upsample with "
-               "size=features[i].shape[-2:] (odd sizes), and return a list of tensors",
+    "size=features[i].shape[-2:] (odd sizes), and return a list of tensors",
     adapter=_TOP_DOWN_ADAPTER,
 )
 
@@ -185,13 +218,16 @@ _TOP_DOWN = function_exercise(
 
 
 def _costs_ref(channels, sizes, d=256):
-    return [(c * d + d, s * s * c * d) for c, s in zip(channels, sizes)]
+    return [(c * d + d, s * s * c * d) for c, s in zip(channels, sizes, strict=False)]
 
 
 def _costs_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("ResNet-50 at 224×224, 128 pyramid channels", {"args": [[256, 512, 1024, 2048], [56, 28, 14, 7], 128]}),
-        Case("one level", {"args": [[int(rng.integers(1, 2049))], [int(rng.integers(1, 200))], int(rng.integers(1, 512))]}),
+        Case(
+            "one level",
+            {"args": [[int(rng.integers(1, 2049))], [int(rng.integers(1, 200))], int(rng.integers(1, 512))]},
+        ),
         Case("five levels, equal channels", {"args": [[64] * 5, [64, 32, 16, 8, 4], 64]}),
     ]
     for i in range(3):
@@ -207,22 +243,35 @@ _COSTS = function_exercise(
     points=2,
     target="lateral_costs",
     visible=lambda: [
-        Case("ResNet-50's C2–C5 at 800×800, 256 pyramid channels", {"args": [[256, 512, 1024, 2048], [200, 100, 50, 25], 256]}),
+        Case(
+            "ResNet-50's C2–C5 at 800×800, 256 pyramid channels",
+            {"args": [[256, 512, 1024, 2048], [200, 100, 50, 25], 256]},
+        ),
         Case("three small levels", {"args": [[8, 16, 32], [16, 8, 4], 4]}),
     ],
     hidden=_costs_hidden,
     reference=_costs_ref,
     mistakes=[
-        ("the biases are forgotten: each lateral conv has out_channels of them",
-         lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz)]),
-        ("a lateral is a 1×1 conv: C_i·D weights, not 9× that",
-         lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz)]),
-        ("map_sizes[i] belongs to level i: pair each level's channels with its own map size",
-         lambda ch, sz, d=256: _costs_ref(ch, sz[::-1], d)),
-        ("by the course's convention bias additions are not MACs: MACs = S_i²·C_i·D",
-         lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz)]),
-        ("the MACs are per output pixel of a square S_i × S_i map: multiply by S_i², not S_i",
-         lambda ch, sz, d=256: [(c * d + d, s * c * d) for c, s in zip(ch, sz)]),
+        (
+            "the biases are forgotten: each lateral conv has out_channels of them",
+            lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        ),
+        (
+            "a lateral is a 1×1 conv: C_i·D weights, not 9× that",
+            lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        ),
+        (
+            "map_sizes[i] belongs to level i: pair each level's channels with its own map size",
+            lambda ch, sz, d=256: _costs_ref(ch, sz[::-1], d),
+        ),
+        (
+            "by the course's convention bias additions are not MACs: MACs = S_i²·C_i·D",
+            lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
+        ),
+        (
+            "the MACs are per output pixel of a square S_i × S_i map: multiply by S_i², not S_i",
+            lambda ch, sz, d=256: [(c * d + d, s * c * d) for c, s in zip(ch, sz, strict=False)],
+        ),
     ],
     hint="level i: params = C_i·D + D, MACs = S_i·S_i·C_i·D",
 )

@@ -19,15 +19,35 @@ def _out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def _ai(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch=1, *, flops_per_mac=2, bytes_per=4, w_groups=True,
-        m_groups=True, out_size=None, weight_copies=1, count_in=True, count_w=True, count_out=True):
+def _ai(
+    c_in,
+    c_out,
+    k,
+    size,
+    stride=1,
+    padding=0,
+    groups=1,
+    batch=1,
+    *,
+    flops_per_mac=2,
+    bytes_per=4,
+    w_groups=True,
+    m_groups=True,
+    out_size=None,
+    weight_copies=1,
+    count_in=True,
+    count_w=True,
+    count_out=True,
+):
     o = _out(size, k, stride, padding) if out_size is None else out_size
     depth_w = c_in // groups if w_groups else c_in
     depth_m = c_in // groups if m_groups else c_in
     macs = batch * o * o * c_out * depth_m * k * k
-    elements = ((batch * c_in * size * size) if count_in else 0) + \
-               ((c_out * depth_w * k * k * weight_copies) if count_w else 0) + \
-               ((batch * c_out * o * o) if count_out else 0)
+    elements = (
+        ((batch * c_in * size * size) if count_in else 0)
+        + ((c_out * depth_w * k * k * weight_copies) if count_w else 0)
+        + ((batch * c_out * o * o) if count_out else 0)
+    )
     return flops_per_mac * macs / (bytes_per * elements)
 
 
@@ -42,14 +62,31 @@ def _ai_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a 1×1 conv", {"args": [int(rng.integers(16, 1025)), int(rng.integers(16, 1025)), 1, 14, 1, 0, 1, 8]}),
         Case("a grouped conv, groups=4", {"args": [4 * c, 4 * c, 3, 14, 1, 1, 4, 2]}),
         Case("batch of 1 (weights weigh the most)", {"args": [512, 512, 3, 7, 1, 1, 1, 1]}),
-        Case("no padding: the output shrinks", {"args": [int(rng.integers(3, 64)), int(rng.integers(3, 64)), 5, 20, 1, 0, 1, 2]}),
+        Case(
+            "no padding: the output shrinks",
+            {"args": [int(rng.integers(3, 64)), int(rng.integers(3, 64)), 5, 20, 1, 0, 1, 2]},
+        ),
         Case("a depthwise 5×5 conv at stride 2", {"args": [c, c, 5, 28, 2, 2, c, 8]}),
     ]
     for i in range(2):
         k = int(rng.choice([1, 3, 5]))
-        cases.append(Case(f"random layer #{i + 1}", {"args": [int(rng.integers(1, 257)), int(rng.integers(1, 257)), k,
-                                                               int(rng.integers(k + 2, 60)), int(rng.integers(1, 3)), k // 2, 1,
-                                                               int(rng.integers(1, 17))]}))
+        cases.append(
+            Case(
+                f"random layer #{i + 1}",
+                {
+                    "args": [
+                        int(rng.integers(1, 257)),
+                        int(rng.integers(1, 257)),
+                        k,
+                        int(rng.integers(k + 2, 60)),
+                        int(rng.integers(1, 3)),
+                        k // 2,
+                        1,
+                        int(rng.integers(1, 17)),
+                    ]
+                },
+            )
+        )
     return cases
 
 
@@ -59,23 +96,34 @@ _INTENSITY = function_exercise(
     target="arithmetic_intensity",
     visible=lambda: [
         Case("the lesson's 3×3 conv 256 → 256 on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 1, 8]}),
-        Case("the lesson's 3×3 depthwise conv, 256 channels on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 256, 8]}),
+        Case(
+            "the lesson's 3×3 depthwise conv, 256 channels on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 256, 8]}
+        ),
     ],
     hidden=_ai_hidden,
     reference=_ai_ref,
     mistakes=[
-        ("one MAC is two FLOPs (a multiply and an add): FLOPs = 2·MACs",
-         lambda *a: _ai(*a, flops_per_mac=1)),
-        ("float32 takes 4 bytes per number: bytes = 4 · (numbers read + numbers written)",
-         lambda *a: _ai(*a, bytes_per=1)),
-        ("groups is ignored: a grouped conv's weight is (C_out, C_in/groups, K, K) and each output needs C_in/groups·K² MACs",
-         lambda *a: _ai(*a, w_groups=False, m_groups=False)),
-        ("the weight tensor of a grouped conv is (C_out, C_in/groups, K, K): count C_in/groups, not C_in, in the bytes",
-         lambda *a: _ai(*a, w_groups=False)),
-        ("the output has H_out × W_out pixels: stride and padding change it",
-         lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, out_size=size)),
-        ("the weights are read once per batch, not once per image",
-         lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, weight_copies=n)),
+        ("one MAC is two FLOPs (a multiply and an add): FLOPs = 2·MACs", lambda *a: _ai(*a, flops_per_mac=1)),
+        (
+            "float32 takes 4 bytes per number: bytes = 4 · (numbers read + numbers written)",
+            lambda *a: _ai(*a, bytes_per=1),
+        ),
+        (
+            "groups is ignored: a grouped conv's weight is (C_out, C_in/groups, K, K) and each output needs C_in/groups·K² MACs",
+            lambda *a: _ai(*a, w_groups=False, m_groups=False),
+        ),
+        (
+            "the weight tensor of a grouped conv is (C_out, C_in/groups, K, K): count C_in/groups, not C_in, in the bytes",
+            lambda *a: _ai(*a, w_groups=False),
+        ),
+        (
+            "the output has H_out × W_out pixels: stride and padding change it",
+            lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, out_size=size),
+        ),
+        (
+            "the weights are read once per batch, not once per image",
+            lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, weight_copies=n),
+        ),
         ("bytes = input + weights + output: the output is written once too", lambda *a: _ai(*a, count_out=False)),
         ("bytes = input + weights + output: the weights are read too", lambda *a: _ai(*a, count_w=False)),
         ("bytes = input + weights + output: the input is read too", lambda *a: _ai(*a, count_in=False)),
@@ -89,20 +137,34 @@ _INTENSITY = function_exercise(
 
 
 def _roof_ref(intensity, peak, bandwidth):
-    return {"attainable": float(min(peak, bandwidth * intensity)),
-            "bound": "memory" if bandwidth * intensity < peak else "compute"}
+    return {
+        "attainable": float(min(peak, bandwidth * intensity)),
+        "bound": "memory" if bandwidth * intensity < peak else "compute",
+    }
 
 
 def _roof_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("exactly at the ridge point: compute-bound", {"args": [4.0, 100.0, 25.0]}),
-        Case("a depthwise conv on a laptop", {"args": [2.2, float(rng.integers(50, 200)), float(rng.integers(10, 40))]}),
-        Case("very high intensity", {"args": [float(rng.integers(200, 1000)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]}),
-        Case("very low intensity", {"args": [float(rng.uniform(0.05, 0.5)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]}),
+        Case(
+            "a depthwise conv on a laptop", {"args": [2.2, float(rng.integers(50, 200)), float(rng.integers(10, 40))]}
+        ),
+        Case(
+            "very high intensity",
+            {"args": [float(rng.integers(200, 1000)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]},
+        ),
+        Case(
+            "very low intensity",
+            {"args": [float(rng.uniform(0.05, 0.5)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]},
+        ),
     ]
     for i in range(3):
-        cases.append(Case(f"random machine and layer #{i + 1}", {"args": [float(rng.uniform(0.1, 50)), float(rng.uniform(10, 500)),
-                                                                           float(rng.uniform(5, 100))]}))
+        cases.append(
+            Case(
+                f"random machine and layer #{i + 1}",
+                {"args": [float(rng.uniform(0.1, 50)), float(rng.uniform(10, 500)), float(rng.uniform(5, 100))]},
+            )
+        )
     return cases
 
 
@@ -117,18 +179,31 @@ _ROOFLINE = function_exercise(
     hidden=_roof_hidden,
     reference=_roof_ref,
     mistakes=[
-        ("the roof is the LOWER of the two ceilings: attainable = min(peak, bandwidth · intensity)",
-         lambda i, p, b: {"attainable": float(max(p, b * i)), "bound": _roof_ref(i, p, b)["bound"]}),
-        ("GB/s × FLOP/byte = GFLOP/s: the memory roof is bandwidth · intensity, not bandwidth / intensity",
-         lambda i, p, b: {"attainable": float(min(p, b / i)), "bound": "memory" if b / i < p else "compute"}),
-        ("the labels are swapped: below the ridge point (bandwidth · intensity < peak) a layer is memory-bound",
-         lambda i, p, b: {"attainable": _roof_ref(i, p, b)["attainable"],
-                          "bound": "compute" if _roof_ref(i, p, b)["bound"] == "memory" else "memory"}),
-        ("exactly at the ridge point both roofs meet: the rule says 'compute' when bandwidth · intensity ≥ peak",
-         lambda i, p, b: {"attainable": _roof_ref(i, p, b)["attainable"], "bound": "memory" if b * i <= p else "compute"}),
+        (
+            "the roof is the LOWER of the two ceilings: attainable = min(peak, bandwidth · intensity)",
+            lambda i, p, b: {"attainable": float(max(p, b * i)), "bound": _roof_ref(i, p, b)["bound"]},
+        ),
+        (
+            "GB/s × FLOP/byte = GFLOP/s: the memory roof is bandwidth · intensity, not bandwidth / intensity",
+            lambda i, p, b: {"attainable": float(min(p, b / i)), "bound": "memory" if b / i < p else "compute"},
+        ),
+        (
+            "the labels are swapped: below the ridge point (bandwidth · intensity < peak) a layer is memory-bound",
+            lambda i, p, b: {
+                "attainable": _roof_ref(i, p, b)["attainable"],
+                "bound": "compute" if _roof_ref(i, p, b)["bound"] == "memory" else "memory",
+            },
+        ),
+        (
+            "exactly at the ridge point both roofs meet: the rule says 'compute' when bandwidth · intensity ≥ peak",
+            lambda i, p, b: {
+                "attainable": _roof_ref(i, p, b)["attainable"],
+                "bound": "memory" if b * i <= p else "compute",
+            },
+        ),
     ],
     hint="attainable = min(peak_gflops, bandwidth_gbs · intensity); bound = 'memory' if bandwidth_gbs · intensity < peak_gflops "
-         "else 'compute'",
+    "else 'compute'",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -181,18 +256,37 @@ def _random_chain(rng: np.random.Generator, c_in: int, layers: int) -> list[tupl
 def _cmp_hidden(rng: np.random.Generator) -> list[Case]:
     c = int(rng.choice([32, 64, 128]))
     cases = [
-        Case("fewer parameters but more MACs (stride matters)",
-             {"args": [[(16, 16, 3, 1, 1)], [(16, 64, 3, 4, 1)], 32]}),
-        Case("downsample first or last", {"args": [[(c, c, 3, 1, 1), (c, c, 3, 2, 1)], [(c, c, 3, 2, 1), (c, c, 3, 1, 1)], 28]}),
+        Case(
+            "fewer parameters but more MACs (stride matters)", {"args": [[(16, 16, 3, 1, 1)], [(16, 64, 3, 4, 1)], 32]}
+        ),
+        Case(
+            "downsample first or last",
+            {"args": [[(c, c, 3, 1, 1), (c, c, 3, 2, 1)], [(c, c, 3, 2, 1), (c, c, 3, 1, 1)], 28]},
+        ),
         Case("a grouped conv against the dense one", {"args": [[(c, c, 3, 1, 1)], [(c, c, 3, 1, 8)], 14]}),
-        Case("the same MACs: a tie", {"args": [[(c, 2 * c, 1, 1, 1), (2 * c, c, 3, 1, 1)], [(c, 2 * c, 3, 1, 1), (2 * c, c, 1, 1, 1)], 14]}),
-        Case("odd map size with stride 2", {"args": [[(8, 16, 3, 2, 1), (16, 16, 3, 1, 1)], [(8, 16, 3, 1, 1), (16, 16, 3, 2, 1)], 7]}),
+        Case(
+            "the same MACs: a tie",
+            {"args": [[(c, 2 * c, 1, 1, 1), (2 * c, c, 3, 1, 1)], [(c, 2 * c, 3, 1, 1), (2 * c, c, 1, 1, 1)], 14]},
+        ),
+        Case(
+            "odd map size with stride 2",
+            {"args": [[(8, 16, 3, 2, 1), (16, 16, 3, 1, 1)], [(8, 16, 3, 1, 1), (16, 16, 3, 2, 1)], 7]},
+        ),
     ]
     for i in range(3):
         c_in = int(rng.integers(2, 65))
-        cases.append(Case(f"random designs #{i + 1}", {"args": [_random_chain(rng, c_in, int(rng.integers(1, 4))),
-                                                                 _random_chain(rng, c_in, int(rng.integers(1, 4))),
-                                                                 int(rng.integers(5, 57))]}))
+        cases.append(
+            Case(
+                f"random designs #{i + 1}",
+                {
+                    "args": [
+                        _random_chain(rng, c_in, int(rng.integers(1, 4))),
+                        _random_chain(rng, c_in, int(rng.integers(1, 4))),
+                        int(rng.integers(5, 57)),
+                    ]
+                },
+            )
+        )
     return cases
 
 
@@ -201,30 +295,48 @@ _COMPARE = function_exercise(
     points=3,
     target="compare_designs",
     visible=lambda: [
-        Case("3×3 conv 256 → 256 vs depthwise-separable, on 28×28",
-             {"args": [[(256, 256, 3, 1, 1)], [(256, 256, 3, 1, 256), (256, 256, 1, 1, 1)], 28]}),
-        Case("Inception's 5×5 192 → 32 vs a 16-channel 1×1 reduction first, on 28×28",
-             {"args": [[(192, 32, 5, 1, 1)], [(192, 16, 1, 1, 1), (16, 32, 5, 1, 1)], 28]}),
+        Case(
+            "3×3 conv 256 → 256 vs depthwise-separable, on 28×28",
+            {"args": [[(256, 256, 3, 1, 1)], [(256, 256, 3, 1, 256), (256, 256, 1, 1, 1)], 28]},
+        ),
+        Case(
+            "Inception's 5×5 192 → 32 vs a 16-channel 1×1 reduction first, on 28×28",
+            {"args": [[(192, 32, 5, 1, 1)], [(192, 16, 1, 1, 1), (16, 32, 5, 1, 1)], 28]},
+        ),
     ],
     hidden=_cmp_hidden,
     reference=_cmp_ref,
     mistakes=[
         # comparing parameters and ignoring the strides give the same verdict (MACs would be S²·params): one hint
-        ("you compared parameters, or ignored the strides: MACs scale with each layer's output size H_out·W_out, "
-         "and a stride-s layer shrinks the map for itself and every later layer",
-         lambda a, b, s: _verdict(_design_macs(a, s, strides=False), _design_macs(b, s, strides=False))),
-        ("with padding kernel_size // 2 the output size is (H − 1) // stride + 1 (7 → 4 at stride 2), not H // stride",
-         lambda a, b, s: _verdict(_design_macs(a, s, out_rule="floor"), _design_macs(b, s, out_rule="floor"))),
-        ("groups is ignored: a grouped conv costs (C_in/groups)·K²·C_out MACs per output pixel",
-         lambda a, b, s: _verdict(_design_macs(a, s, groups=False), _design_macs(b, s, groups=False))),
-        ("factor = MACs of the costlier design ÷ MACs of the cheaper one, so it is at least 1",
-         lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), inverted=True)),
-        ("'cheaper' must name the design with FEWER MACs", lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), costlier=True)),
-        ("equal MACs are a tie: answer 'tie' with factor 1.0", lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), tie_as_a=True)),
+        (
+            "you compared parameters, or ignored the strides: MACs scale with each layer's output size H_out·W_out, "
+            "and a stride-s layer shrinks the map for itself and every later layer",
+            lambda a, b, s: _verdict(_design_macs(a, s, strides=False), _design_macs(b, s, strides=False)),
+        ),
+        (
+            "with padding kernel_size // 2 the output size is (H − 1) // stride + 1 (7 → 4 at stride 2), not H // stride",
+            lambda a, b, s: _verdict(_design_macs(a, s, out_rule="floor"), _design_macs(b, s, out_rule="floor")),
+        ),
+        (
+            "groups is ignored: a grouped conv costs (C_in/groups)·K²·C_out MACs per output pixel",
+            lambda a, b, s: _verdict(_design_macs(a, s, groups=False), _design_macs(b, s, groups=False)),
+        ),
+        (
+            "factor = MACs of the costlier design ÷ MACs of the cheaper one, so it is at least 1",
+            lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), inverted=True),
+        ),
+        (
+            "'cheaper' must name the design with FEWER MACs",
+            lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), costlier=True),
+        ),
+        (
+            "equal MACs are a tie: answer 'tie' with factor 1.0",
+            lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), tie_as_a=True),
+        ),
     ],
     hint="sum H_out·W_out·C_out·(C_in/groups)·K² over each design's layers, tracking the map size; compare the two sums",
     error_hint="each layer is a tuple (in_channels, out_channels, kernel_size, stride, groups); return a dict "
-               "{'cheaper': 'a' | 'b' | 'tie', 'factor': float}",
+    "{'cheaper': 'a' | 'b' | 'tie', 'factor': float}",
 )
 
 EXERCISES = [_INTENSITY, _ROOFLINE, _COMPARE]

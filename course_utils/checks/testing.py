@@ -1,11 +1,11 @@
 """Test helpers for checkers (used by tests/test_checks.py; reuse them for new lessons' checks).
 
-    from course_utils.checks import testing
-    ns = testing.solution_namespace("solutions/05_fc_as_conv.ipynb")      # objects the solution defines
-    stubs = testing.stub_namespace("solutions/05_fc_as_conv.ipynb")       # the same, as generated stubs
-    testing.assert_passes("ex05_fc_to_conv", ns["fc_to_conv"])
-    testing.assert_not_attempted("ex05_fc_to_conv", stubs["fc_to_conv"])
-    testing.assert_fails_with("ex05_fc_to_conv", wrong_fc_to_conv, "bias")  # the hint must mention "bias"
+from course_utils.checks import testing
+ns = testing.solution_namespace("solutions/05_fc_as_conv.ipynb")      # objects the solution defines
+stubs = testing.stub_namespace("solutions/05_fc_as_conv.ipynb")       # the same, as generated stubs
+testing.assert_passes("ex05_fc_to_conv", ns["fc_to_conv"])
+testing.assert_not_attempted("ex05_fc_to_conv", stubs["fc_to_conv"])
+testing.assert_fails_with("ex05_fc_to_conv", wrong_fc_to_conv, "bias")  # the hint must mention "bias"
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from .. import notebooks
 from . import evaluate, get
 from ._framework import Verdict
 
-__all__ = ["solution_namespace", "stub_namespace", "check", "assert_passes", "assert_not_attempted", "assert_fails_with"]
+__all__ = [
+    "solution_namespace",
+    "stub_namespace",
+    "check",
+    "assert_passes",
+    "assert_not_attempted",
+    "assert_fails_with",
+]
 
 
 def _exec_cells(nb: Any, skip_checks: bool = True) -> dict[str, Any]:
@@ -28,7 +35,7 @@ def _exec_cells(nb: Any, skip_checks: bool = True) -> dict[str, Any]:
         for cell in nb.cells:
             if cell.cell_type != "code" or (skip_checks and "checks.ex" in cell.source):
                 continue
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)
+            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)  # noqa: S102 - the course's own solution notebooks, in tests
     return namespace
 
 
@@ -69,5 +76,6 @@ def assert_fails_with(name: str, obj: Any, hint_fragment: str) -> Verdict:
     hint_lines = [line for line in verdict.text.splitlines() if line.strip().startswith("hint:")]
     assert hint_lines, f"{name}: the failure gives no hint:\n{verdict.text}"
     assert hint_fragment.lower() in hint_lines[0].lower(), (
-        f"{name}: expected a hint mentioning {hint_fragment!r}, got:\n{verdict.text}")
+        f"{name}: expected a hint mentioning {hint_fragment!r}, got:\n{verdict.text}"
+    )
     return verdict

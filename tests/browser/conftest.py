@@ -137,7 +137,9 @@ def browser_requirements() -> None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("Playwright for Python is not installed: `pip install -e '.[browser]'` (`make test-browser` does so)")
+        pytest.skip(
+            "Playwright for Python is not installed: `pip install -e '.[browser]'` (`make test-browser` does so)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -165,10 +167,10 @@ class LabServer:
 
     def api(self, path: str, method: str = "GET", timeout: float = 5.0) -> Any:
         """Call the REST API with the token; return the decoded JSON (``None`` for an empty body)."""
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1 (the test's own server)
             f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
         )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the same local URL
             body = response.read()
         return json.loads(body) if body else None
 
@@ -245,9 +247,15 @@ def lab_server(process_guard: ProcessGuard, scratch: Path) -> Iterator[LabServer
     )
     port, token = _free_port(), secrets.token_hex(24)
     command = [
-        str(_venv_python()), "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",
+        str(_venv_python()),
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={served}",
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to run as root without it

@@ -17,7 +17,6 @@ from typing import Any
 import nbformat
 import pytest
 
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +34,14 @@ CHECK_CALL = re.compile(r"\bchecks\.(\w+)\(")
 STDERR_MIME = "application/vnd.jupyter.stderr"
 
 # One snapshot of what the notebook shows, cell by cell (every cell is attached: windowingMode "none").
-_READ_CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')].map(cell => ({
+_READ_CELLS_JS = f"""() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')].map(cell => ({{
     kind: cell.classList.contains('jp-CodeCell') ? 'code' : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
-    prompt: (cell.querySelector('.jp-InputArea .jp-InputPrompt') || {innerText: ''}).innerText.trim(),
-    stderr: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="%s"]')].map(o => o.innerText),
+    prompt: (cell.querySelector('.jp-InputArea .jp-InputPrompt') || {{innerText: ''}}).innerText.trim(),
+    stderr: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')].map(o => o.innerText),
     output: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'),
-    images: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(img => ({
-      complete: img.complete, width: img.naturalWidth, height: img.naturalHeight})),
-  }))""" % STDERR_MIME
+    images: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(img => ({{
+      complete: img.complete, width: img.naturalWidth, height: img.naturalHeight}})),
+  }}))"""
 
 
 @dataclass
@@ -183,7 +182,9 @@ def _errors(nb: nbformat.NotebookNode, shown: Snapshot) -> list[str]:
     return problems
 
 
-def _run_in_lab(page: Any, server: LabServer, relpath: str, screenshots: Path) -> tuple[nbformat.NotebookNode, Snapshot, Snapshot]:
+def _run_in_lab(
+    page: Any, server: LabServer, relpath: str, screenshots: Path
+) -> tuple[nbformat.NotebookNode, Snapshot, Snapshot]:
     """Open ``relpath``, check its stored view, run all cells through the menu; return (file, before, after)."""
     nb = _require(relpath)
     dialog_seen = _open(page, server, relpath, nb)
@@ -247,17 +248,27 @@ def test_exercise_runs_in_jupyterlab(
         nb, _, after = _run_in_lab(page, lab_server, relpath, screenshots)
         problems = _errors(nb, after)
         assert not problems, f"{relpath} in JupyterLab:\n" + "\n".join(problems)
-        checks = {i: m.group(1) for i, cell in enumerate(nb.cells) if cell.cell_type == "code" for m in [CHECK_CALL.search(cell.source)] if m}
+        checks = {
+            i: m.group(1)
+            for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code"
+            for m in [CHECK_CALL.search(cell.source)]
+            if m
+        }
         assert checks, f"{relpath} has no check cell (a call to course_utils.checks)"
         _screenshot(page, screenshots, relpath, "-check", min(checks))
         for i, checker in checks.items():
             shown = _squash(after.cells[i]["output"])
             assert f"{checker}:" in shown, f"{relpath} cell {i}: no verdict of {checker} shown, only {shown[:300]!r}"
             if relpath == EXERCISE:
-                assert "not attempted yet" in shown, f"{relpath} cell {i}: a stub should read 'not attempted yet': {shown[:300]!r}"
+                assert "not attempted yet" in shown, (
+                    f"{relpath} cell {i}: a stub should read 'not attempted yet': {shown[:300]!r}"
+                )
             else:
                 stored = _squash(_stored_text(nb.cells[i]))
-                assert stored and stored in shown, f"{relpath} cell {i}: shows {shown[:300]!r}, stored verdict {stored[:300]!r}"
+                assert stored and stored in shown, (
+                    f"{relpath} cell {i}: shows {shown[:300]!r}, stored verdict {stored[:300]!r}"
+                )
     finally:
         _shutdown_kernels(lab_server)
         page.close()
