@@ -164,6 +164,16 @@ def test_fc_to_conv_rejects_other_models():
         fc_to_conv(vgg)
 
 
+def test_a_linear_layer_without_bias_becomes_a_conv_without_bias():
+    from course_utils.models import _linear_as_conv
+
+    fc = nn.Linear(3 * 2 * 2, 5, bias=False)
+    conv = _linear_as_conv(fc, 3, 2)
+    x = torch.randn(2, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    assert conv.bias is None
+    torch.testing.assert_close(conv(x).flatten(1), fc(x.flatten(1)))
+
+
 # ---------------------------------------------------------------------------------------------
 # GoogLeNet: Table 1 of Szegedy et al. 2014, row by row
 # ---------------------------------------------------------------------------------------------
