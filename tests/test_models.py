@@ -119,6 +119,7 @@ def small_vgg():
     return vgg16(num_classes=10).eval()
 
 
+@pytest.mark.slow  # a forward pass of the full-size VGG-16, twice
 def test_fc_to_conv_gives_the_same_logits(small_vgg):
     torch.manual_seed(1)
     x = torch.randn(1, 3, 224, 224)
