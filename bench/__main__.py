@@ -16,21 +16,22 @@ import os
 # PyTorch is being timed on. 2**4 cycles lets them sleep at once. Must be set before NumPy is imported.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-import argparse  # noqa: E402  (the imports below must follow the environment setting above)
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
+# The imports below must follow the environment setting above (ruff allows os.environ edits before imports).
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_info
 
-from course_utils import bench, reference  # noqa: E402
-from course_utils.counting import conv_macs  # noqa: E402
+from course_utils import bench, reference
+from course_utils.counting import conv_macs
 
 POINTWISE_TARGET = 0.9  # reference.pointwise_conv >= 0.9 x GEMM ceiling
 CONV_RATIO_TARGET = 3.0  # reference.conv2d within 3x of torch on 3x3 layers
