@@ -1,6 +1,7 @@
 # One entry point for learners, instructors and CI.
 #   make lab    set up .venv (if needed) and open the course in JupyterLab
 #   make test   set up .venv (if needed) and run the whole test suite
+#   make check  the edit-test loop (under a minute): lint, types, the unit tests without notebooks or slow tests
 # Everything else is optional: bench, site, test-browser, exercises, clean.
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL   = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS   ?= 2
 
-.PHONY: setup lab lint test test-fast test-browser bench site exercises clean
+.PHONY: setup lab lint types check test test-fast test-browser bench site exercises clean
 
 setup: $(STAMP)
 
@@ -34,8 +35,16 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy --strict with the named relaxations in pyproject.toml ([tool.mypy]), over course_utils and bench.
+types: setup
+	$(VENV)/bin/mypy
+
+# Fast: no notebooks, no kernels, nothing marked slow (`-m` here replaces pyproject's "not browser").
+check: setup lint types
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not browser" tests
+
 # --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist).
-test: setup lint
+test: setup lint types
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) tests notebooks solutions
 
 # A static HTML site of every lesson, exercise and solution with stored outputs (open site/index.html).
@@ -64,4 +73,4 @@ exercises: setup
 	$(PY) -m course_utils build-exercises
 
 clean:
-	rm -rf site screenshots .pytest_cache .hypothesis
+	rm -rf site screenshots .pytest_cache .hypothesis .mypy_cache .ruff_cache

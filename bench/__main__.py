@@ -16,22 +16,28 @@ import os
 # PyTorch is being timed on. 2**4 cycles lets them sleep at once. Must be set before NumPy is imported.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-import argparse  # noqa: E402  (the imports below must follow the environment setting above)
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+# The imports below must follow the environment setting above (ruff allows os.environ edits before imports).
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_info
 
-from course_utils import bench, reference  # noqa: E402
-from course_utils.counting import conv_macs  # noqa: E402
+from course_utils import bench, reference
+from course_utils.counting import conv_macs
 
 POINTWISE_TARGET = 0.9  # reference.pointwise_conv >= 0.9 x GEMM ceiling
 CONV_RATIO_TARGET = 3.0  # reference.conv2d within 3x of torch on 3x3 layers
+
+#: What best_times times: ``(fn, args, kwargs)``.
+Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ def blas_name() -> str:
     return f"{info.get('internal_api', '?')} {info.get('version') or ''} {info.get('architecture') or ''}".strip()
 
 
-def best_times(calls: dict[str, tuple], repeats: int, **timing) -> dict[str, float]:
+def best_times(calls: dict[str, Call], repeats: int, **timing: Any) -> dict[str, float]:
     """Seconds per call of each ``name: (fn, args, kwargs)``, measured ``repeats`` times in turn (round
     robin) and reduced with ``min``: a burst of load from another process then spoils one round, not a row."""
     best = {name: float("inf") for name in calls}
@@ -171,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     n = 256 if quick else 2048
     a = torch.rand(n, n, generator=gen)
     b = torch.rand(n, n, generator=gen)
-    gemm_calls = {"torch.mm": (torch.mm, (a, b), {}), "numpy.matmul": (np.matmul, (a.numpy(), b.numpy()), {})}
+    gemm_calls: dict[str, Call] = {
+        "torch.mm": (torch.mm, (a, b), {}),
+        "numpy.matmul": (np.matmul, (a.numpy(), b.numpy()), {}),
+    }
     gemm_best = {name: 0.0 for name in gemm_calls}  # GFLOP/s, the best seen during the whole of [2]
 
     def record_gemm(secs: dict[str, float]) -> None:
@@ -232,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     # 3. 3×3 ------------------------------------------------------------------------------------
-    def ratio_table(layers: list[Layer], ref_fn, title: str) -> list[tuple[Layer, float]]:
+    def ratio_table(layers: list[Layer], ref_fn: Callable[..., np.ndarray], title: str) -> list[tuple[Layer, float]]:
         rows, ratios = [], []
         for layer in layers:
             x, w = tensors(layer, batch, gen)
@@ -287,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         f"[3] 3×3 convolutions (ResNet), batch {batch}: reference.conv2d vs torch F.conv2d (NCHW)",
     )
 
-    def depthwise(x, w, stride, padding):
+    def depthwise(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:
         return reference.depthwise_conv2d(x, w, stride=stride, padding=padding)
 
     dw_ratios = ratio_table(

@@ -2,6 +2,7 @@
 
 Commands
   execute PATH...                      run notebooks in a fresh kernel and store their outputs (canonical form)
+  normalize PATH... [--check]          store notebooks in canonical form (metadata only; sources, outputs kept)
   build-exercises                      write exercises/ from solutions/ (solution regions become stubs)
   grade PATH... --out gradebook.csv    grade submitted exercise notebooks in fresh kernels
 """
@@ -9,8 +10,13 @@ Commands
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
@@ -20,6 +26,48 @@ def _cmd_execute(args: argparse.Namespace) -> int:
         print(f"executing {path}", flush=True)
         notebooks.execute(Path(path), timeout=args.timeout)
     return 0
+
+
+def _cell_contents(nb: NotebookNode) -> str:
+    """What a learner wrote and what ran: each cell's type, source, outputs and execution count, as JSON."""
+    return json.dumps(
+        [[c.cell_type, c.source, c.get("outputs"), c.get("execution_count")] for c in nb.cells], sort_keys=True
+    )
+
+
+def _cmd_normalize(args: argparse.Namespace) -> int:
+    """Rewrite each notebook in the canonical form the hygiene test expects, or with --check only name them."""
+    import nbformat
+
+    from . import notebooks
+
+    changed, broken = [], []
+    for path in map(Path, args.paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            broken.append(f"{path}: cannot be read: {err.strerror}")
+            continue
+        try:
+            nb = nbformat.reads(text, as_version=4)
+            before = _cell_contents(nb)
+            canonical = nbformat.writes(notebooks.normalize(nb)) + "\n"
+            nbformat.validate(nbformat.reads(canonical, as_version=4))
+        except Exception as err:  # nbformat raises several unrelated types for broken JSON/schema
+            broken.append(f"{path}: not a valid Jupyter notebook: {err}")
+            continue
+        if _cell_contents(nbformat.reads(canonical, as_version=4)) != before:  # never write such a change
+            broken.append(f"{path}: normalising would change cell sources or outputs; left as it is")
+            continue
+        if canonical != text:
+            changed.append(path)
+            if not args.check:
+                path.write_text(canonical, encoding="utf-8")
+    for path in changed:
+        print(f"{'not normalised' if args.check else 'normalised'}: {path}")
+    for message in broken:
+        print(f"normalize: {message}", file=sys.stderr)
+    return 1 if broken or (args.check and changed) else 0
 
 
 def _cmd_build_exercises(args: argparse.Namespace) -> int:
@@ -63,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="notebook files")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     p.set_defaults(func=_cmd_execute)
+
+    p = sub.add_parser("normalize", help="store notebooks in canonical form (metadata only)")
+    p.add_argument("paths", nargs="+", help="notebook files")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not canonical")
+    p.set_defaults(func=_cmd_normalize)
 
     p = sub.add_parser("build-exercises", help="write exercises/ from solutions/")
     p.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")

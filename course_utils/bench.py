@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from torch.utils import benchmark
 
 from ._validate import IntPair, pair, positive_int
 from .counting import conv_macs, conv_output_hw
+
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.figure import Figure
 
 __all__ = [
     "time_callable",
@@ -116,10 +119,13 @@ def gemm_gflops(
     b = torch.rand(n, n, generator=gen, dtype=dtype)
     a_np, b_np = a.numpy(), b.numpy()
     macs = n**3
-    kw = dict(min_run_time=min_run_time, num_threads=num_threads, statistic=statistic)
+
+    def seconds(fn: Callable[..., Any], *args: Any) -> float:  # keywords spelled out, so each one is type-checked
+        return time_callable(fn, *args, min_run_time=min_run_time, num_threads=num_threads, statistic=statistic)
+
     return {
-        "torch": achieved_gflops(macs, time_callable(torch.mm, a, b, **kw)),
-        "numpy": achieved_gflops(macs, time_callable(np.matmul, a_np, b_np, **kw)),
+        "torch": achieved_gflops(macs, seconds(torch.mm, a, b)),
+        "numpy": achieved_gflops(macs, seconds(np.matmul, a_np, b_np)),
     }
 
 
@@ -236,7 +242,7 @@ def roofline_plot(
     bandwidth_gbs: float,
     ax: Any = None,
     title: str = "Roofline of this machine",
-):
+) -> Figure:
     """Log-log roofline: the ceiling ``min(peak, bandwidth × intensity)`` and one dot per measured layer.
 
     ``peak_gflops`` is the measured GEMM ceiling, ``bandwidth_gbs`` the measured copy bandwidth. Returns

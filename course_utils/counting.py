@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -194,7 +194,7 @@ class Profile:
             out[r.kind] = (p + r.params, m + r.macs)
         return out
 
-    def filter(self, predicate) -> Profile:
+    def filter(self, predicate: Callable[[LayerRow], bool]) -> Profile:
         """A new profile with the rows for which ``predicate(row)`` is true (totals follow the rows)."""
         rows = [r for r in self.rows if predicate(r)]
         return Profile(rows, self.input_shape, sum(r.params for r in rows), self.model_name)
@@ -283,7 +283,7 @@ def _layer_macs(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
     return 0
 
 
-def _first_tensor(args: tuple) -> torch.Tensor | None:
+def _first_tensor(args: tuple[object, ...]) -> torch.Tensor | None:
     for a in args:
         if isinstance(a, torch.Tensor):
             return a
@@ -313,7 +313,7 @@ def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Pr
     rows: list[LayerRow] = []
     seen: set[int] = set()
 
-    def hook(mod: nn.Module, args: tuple, out: object) -> None:
+    def hook(mod: nn.Module, args: tuple[object, ...], out: object) -> None:
         inp = _first_tensor(args)
         out_t = out if isinstance(out, torch.Tensor) else _first_tensor(out if isinstance(out, tuple) else (out,))
         if inp is None or out_t is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from typing import Literal
 
 import torch
 from torch import nn
@@ -46,6 +47,7 @@ __all__ = [
 # VGG-16
 # ---------------------------------------------------------------------------------------------
 # Configuration D of Table 1: output channels of each 3×3 conv, "M" for a 2×2 max-pool with stride 2.
+VGG16_CONFIG: tuple[int | Literal["M"], ...]
 VGG16_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 
 
@@ -150,11 +152,13 @@ def _linear_as_conv(fc: nn.Linear, in_channels: int, kernel_size: int) -> nn.Con
     """A Conv2d(in_channels, fc.out_features, kernel_size) holding a copy of ``fc``'s weights and bias."""
     # Built on the meta device and then given uninitialised storage: a random init of fc6's 102 M weights
     # would cost a second and be overwritten at once.
-    conv = nn.Conv2d(in_channels, fc.out_features, kernel_size, device="meta", dtype=fc.weight.dtype)
+    has_bias = fc.bias is not None  # nn.Linear(bias=False) has none to copy
+    conv = nn.Conv2d(in_channels, fc.out_features, kernel_size, bias=has_bias, device="meta", dtype=fc.weight.dtype)
     conv = conv.to_empty(device=fc.weight.device)
     with torch.no_grad():
         conv.weight.copy_(fc.weight.reshape(conv.weight.shape))  # (out, C*K*K) -> (out, C, K, K)
-        conv.bias.copy_(fc.bias)
+        if conv.bias is not None:
+            conv.bias.copy_(fc.bias)
     return conv
 
 
@@ -204,8 +208,8 @@ class GoogLeNet(nn.Sequential):
             pool = {"inception4a": "pool3", "inception5a": "pool4"}.get(name)  # max-pools between stages
             if pool:
                 layers[pool] = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-            layers[name] = InceptionModule(in_channels, *widths)
-            in_channels = layers[name].out_channels
+            layers[name] = inception = InceptionModule(in_channels, *widths)
+            in_channels = inception.out_channels
         layers.update(
             avgpool=nn.AvgPool2d(7, stride=1),
             flatten=nn.Flatten(),
@@ -252,7 +256,7 @@ class ResNet(nn.Sequential):
         in_channels = 64
         for i, (width, count) in enumerate(zip((64, 128, 256, 512), layers, strict=False)):
             out_channels = width * expansion
-            blocks = []
+            blocks: list[nn.Module] = []
             for j in range(count):
                 stride = 2 if (i > 0 and j == 0) else 1
                 if block == "basic":

@@ -380,7 +380,7 @@ def train_bottleneck_classifier(
             )
         with torch.no_grad():
             model.reduce.weight.copy_(fit.components.float()[:, :, None, None])
-            model.reduce.bias.copy_(-(fit.components.double() @ fit.mean.double()).float())
+            model.reduce.bias.copy_(-(fit.components.double() @ fit.mean.double()).float())  # type: ignore[union-attr]  # has a bias
         model.reduce.requires_grad_(False)
     if freeze_encoder:
         model.reduce.requires_grad_(False)

@@ -177,6 +177,7 @@ def conv2d(
     k = c_per_group * kh * kw  # numbers under one window of one group
     win = win.reshape(n, groups, c_per_group, h_out, w_out, kh, kw)
     w_mat = w.reshape(groups, c_out // groups, k)  # one (C_out/G, C_in/G·K_h·K_w) matrix per group
+    y: np.ndarray  # (N, C_out, H_out, W_out) from either branch
     if h_out * w_out >= _FOLD_BATCH_BELOW:  # one GEMM per image (and group), output already NCHW
         cols = win.transpose(0, 1, 2, 5, 6, 3, 4).reshape(n, groups, k, h_out * w_out)  # im2col: the big copy
         y = np.matmul(w_mat, cols).reshape(n, c_out, h_out, w_out)  # (G, ., k) @ (N, G, k, L) -> (N, G, ., L)

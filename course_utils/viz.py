@@ -15,15 +15,20 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler  # matplotlib's own dependency (matplotlib's stubs do not re-export mpl.cycler)
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from .counting import format_count
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["RC", "COLORS", "style", "apply_style", "cost_bars", "feature_map_grid", "subspace_angles_plot"]
 
@@ -31,7 +36,7 @@ __all__ = ["RC", "COLORS", "style", "apply_style", "cost_bars", "feature_map_gri
 COLORS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 #: The course's matplotlib settings (dpi <= 100 keeps notebooks small).
-RC: dict[str, object] = {
+RC: dict[RcKeyType, Any] = {
     "figure.dpi": 80,
     "savefig.dpi": 100,
     "figure.figsize": (6.0, 3.6),
@@ -45,7 +50,7 @@ RC: dict[str, object] = {
     "axes.grid": True,
     "axes.grid.axis": "y",
     "grid.alpha": 0.3,
-    "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
+    "axes.prop_cycle": cycler(color=list(COLORS)),
     "image.cmap": "viridis",
     "legend.frameon": False,
 }

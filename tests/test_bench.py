@@ -43,6 +43,7 @@ def test_time_callable_rejects_bad_arguments():
         bench.time_callable(print, num_threads=0)
 
 
+@pytest.mark.slow  # times real GEMMs and copies
 def test_gemm_and_bandwidth_measurements_are_positive():
     by_lib = bench.gemm_gflops(n=64, min_run_time=0.01)
     assert set(by_lib) == {"torch", "numpy"}
@@ -113,6 +114,7 @@ def test_format_table_aligns_columns():
     assert lines[3] == "longer    123.4"
 
 
+@pytest.mark.slow  # the whole benchmark in a subprocess
 def test_python_m_bench_quick_runs_and_prints_the_tables():
     out = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--threads", "1"],

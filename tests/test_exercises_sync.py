@@ -27,6 +27,7 @@ def test_exercises_folder_is_exactly_the_generated_one(tmp_path):
     assert not stale, f"exercises/ is out of date for {stale}: run `python -m course_utils build-exercises`"
 
 
+@pytest.mark.slow  # a subprocess; test_exercises_folder_is_exactly_the_generated_one checks the same build in-process
 def test_cli_builds_into_a_given_folder(tmp_path):
     subprocess.run(
         [
@@ -127,6 +128,7 @@ def test_generated_notebooks_have_no_outputs_and_no_solution_code():
                 assert cell.source == original.source
 
 
+@pytest.mark.slow  # a kernel per notebook
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_exercise_notebook_runs_top_to_bottom_and_every_check_says_not_attempted(path):
     nb = notebooks.execute(path, timeout=300, save=False)  # raises on any cell error

@@ -46,3 +46,13 @@ def test_test_target_runs_unit_tests_and_every_notebook_folder_with_nbval():
 
 def test_ci_runs_make_test():
     assert "make test\n" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_test_and_check_run_lint_and_types_and_check_skips_notebooks_and_slow_tests():
+    for target in ("test", "check"):
+        commands = dry_run(target)
+        assert "ruff check ." in commands and "ruff format --check ." in commands, f"make {target} skips lint"
+        assert "/mypy\n" in commands, f"make {target} skips mypy"
+    check = dry_run("check").strip().splitlines()[-1]
+    assert "pytest" in check and "--nbval" not in check and '-m "not slow and not browser"' in check
+    assert check.split()[-1] == "tests"

@@ -119,6 +119,7 @@ def small_vgg():
     return vgg16(num_classes=10).eval()
 
 
+@pytest.mark.slow  # a forward pass of the full-size VGG-16, twice
 def test_fc_to_conv_gives_the_same_logits(small_vgg):
     torch.manual_seed(1)
     x = torch.randn(1, 3, 224, 224)
@@ -162,6 +163,16 @@ def test_fc_to_conv_rejects_other_models():
     vgg.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 10))
     with pytest.raises(ValueError, match="three Linear layers"):
         fc_to_conv(vgg)
+
+
+def test_a_linear_layer_without_bias_becomes_a_conv_without_bias():
+    from course_utils.models import _linear_as_conv
+
+    fc = nn.Linear(3 * 2 * 2, 5, bias=False)
+    conv = _linear_as_conv(fc, 3, 2)
+    x = torch.randn(2, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    assert conv.bias is None
+    torch.testing.assert_close(conv(x).flatten(1), fc(x.flatten(1)))
 
 
 # ---------------------------------------------------------------------------------------------

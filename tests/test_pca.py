@@ -207,6 +207,7 @@ def test_bottleneck_classifier_shapes_and_fixed_pca_encoder(digit_features):
     assert not torch.equal(learned.reduce.weight, init.reduce.weight)
 
 
+@pytest.mark.slow  # trains two bottleneck classifiers per seed
 @pytest.mark.parametrize("seed", [1, 2])
 def test_task_bottleneck_ignores_high_variance_nuisance(digit_features, seed):
     """Lesson 02's stress test holds for other splits, inits and nuisance draws, not just the one shown."""

@@ -121,6 +121,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow  # renders the whole course (the `built` fixture)
 @pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=[str(p) for p in ALL_NOTEBOOKS])
 def test_every_notebook_has_a_page_with_its_figures(built: Path, notebook: Path) -> None:
     page = built / notebook.with_suffix(".html")
@@ -130,11 +131,13 @@ def test_every_notebook_has_a_page_with_its_figures(built: Path, notebook: Path)
     assert embedded >= stored_images(ROOT / notebook), f"{page.name}: {embedded} embedded figures"
 
 
+@pytest.mark.slow  # renders the whole course (the `built` fixture)
 def test_every_internal_link_resolves(built: Path) -> None:
     problems = broken_links(built)
     assert not problems, "broken links in the site:\n" + "\n".join(problems[:40])
 
 
+@pytest.mark.slow  # renders the whole course (the `built` fixture)
 def test_index_lists_the_lessons_in_order_then_exercises_and_solutions(built: Path) -> None:
     index = parse(built / "index.html")
     lessons = [link for link in index.links if link.startswith("notebooks/")]
@@ -144,6 +147,7 @@ def test_index_lists_the_lessons_in_order_then_exercises_and_solutions(built: Pa
         assert listed == [f"{folder}/{p.stem}.html" for p in sorted((ROOT / folder).glob("*.ipynb"))]
 
 
+@pytest.mark.slow  # renders the whole course (the `built` fixture)
 def test_lesson_pages_are_titled_by_their_first_heading_and_chained(built: Path) -> None:
     pages = [built / "notebooks" / f"{p.stem}.html" for p in LESSONS]
     for i, (lesson, page) in enumerate(zip(LESSONS, pages, strict=False)):

@@ -4,13 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from course_utils import viz  # noqa: E402
-from course_utils.counting import format_count  # noqa: E402
+from course_utils import viz
+from course_utils.counting import format_count
 
 
 @pytest.fixture(autouse=True)
