@@ -118,7 +118,7 @@ class _InvertedResidual(nn.Module):
 
 def _ir_case(
     rng: np.random.Generator, c_in: int, c_out: int, stride: int, t: int, n: int, h: int, w: int, scale: float = 1.0
-) -> dict:
+) -> dict[str, Any]:
     x = _x(rng, n, c_in, h, w) * scale
     return {"args": [c_in, c_out, stride, t], "x": x, "seed": int(rng.integers(2**31))}
 
@@ -238,7 +238,7 @@ class _SE(nn.Module):
         return x * g
 
 
-def _se_case(rng: np.random.Generator, c: int, r: int, n: int, h: int, w: int, bad_r: int) -> dict:
+def _se_case(rng: np.random.Generator, c: int, r: int, n: int, h: int, w: int, bad_r: int) -> dict[str, Any]:
     return {
         "args": [c, r],
         "x": _x(rng, n, c, h, w),
@@ -336,12 +336,13 @@ def _autograd(x: np.ndarray, w: np.ndarray, grad_out: np.ndarray) -> tuple[np.nd
     xt = torch.from_numpy(x.astype(np.float64)).requires_grad_()
     wt = torch.from_numpy(w.astype(np.float64)).requires_grad_()
     bt = torch.zeros(w.shape[0], dtype=torch.float64, requires_grad=True)
-    torch.nn.functional.conv2d(xt, wt[:, :, None, None], bt).backward(torch.from_numpy(grad_out.astype(np.float64)))
+    out = torch.nn.functional.conv2d(xt, wt[:, :, None, None], bt)
+    torch.autograd.backward(out, torch.from_numpy(grad_out.astype(np.float64)))
     assert xt.grad is not None and wt.grad is not None and bt.grad is not None  # noqa: S101 - autograd filled them
     return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
 
 
-def _bw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict:
+def _bw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict[str, Any]:
     def a(*shape: int) -> np.ndarray:
         return rng.standard_normal(shape).astype(np.float32)
 
