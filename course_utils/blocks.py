@@ -9,6 +9,9 @@ Every block is built from 1×1 convolutions plus a few ordinary layers:
 * ``DepthwiseSeparable`` depthwise k×k then pointwise 1×1 (Howard et al. 2017, MobileNet v1)
 * ``channel_shuffle``    the permutation that lets grouped 1×1 convs mix groups (Zhang et al. 2017, ShuffleNet)
 * ``FPN``                lateral 1×1 convs and a top-down pathway (Lin et al. 2017, Feature Pyramid Networks)
+* ``InvertedResidual``   1×1 expand, 3×3 depthwise, linear 1×1 projection (Sandler et al. 2018, MobileNetV2)
+* ``SqueezeExcitation``  a channel gate from two 1×1 convs on the pooled input (Hu et al. 2018); ``SEBottleneck``
+* ``ConvNeXtBlock``      7×7 depthwise, LayerNorm, 1×1 expand ×4 as ``nn.Linear``, GELU, 1×1 (Liu et al. 2022)
 
 Shapes use ``(N, C, H, W)``: batch, channels, height, width.
 """
@@ -33,6 +36,11 @@ __all__ = [
     "channel_shuffle",
     "ChannelShuffle",
     "FPN",
+    "InvertedResidual",
+    "SqueezeExcitation",
+    "SEBottleneck",
+    "LayerNorm2d",
+    "ConvNeXtBlock",
 ]
 
 
@@ -335,3 +343,210 @@ class FPN(nn.Module):
         if self.p6 is not None:
             outputs.append(self.p6(outputs[-1]))
         return outputs
+
+
+# ---------------------------------------------------------------------------------------------
+# MobileNetV2's inverted residual with a linear bottleneck
+# ---------------------------------------------------------------------------------------------
+def _conv_bn(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1, relu6: bool = True
+) -> nn.Sequential:
+    """``Conv2d (bias=False, padding k//2) -> BatchNorm2d [-> ReLU6]``: MobileNetV2's unit."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out_channels),
+    ]
+    if relu6:
+        layers.append(nn.ReLU6())
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block (Sandler et al. 2018, Figure 3b and Table 1): expand, filter, project linearly.
+
+    * ``expand``:    1×1 conv in_channels -> hidden = round(in_channels · expand_ratio), BN, ReLU6
+      (left out when expand_ratio == 1, as in the paper's first bottleneck)
+    * ``depthwise``: 3×3 depthwise conv on the hidden channels (carries the stride), BN, ReLU6
+    * ``project``:   1×1 conv hidden -> out_channels, BN and **no** activation (the linear bottleneck)
+
+    The shortcut is the identity and is added only when stride == 1 and in_channels == out_channels
+    (``self.use_residual``); otherwise the block has no shortcut at all. The block is "inverted" because
+    the shortcut joins the thin ends and the wide part sits in the middle, the reverse of ResNet's bottleneck.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, expand_ratio: float = 6):
+        super().__init__()
+        in_channels = positive_int("in_channels", in_channels)
+        out_channels = positive_int("out_channels", out_channels)
+        stride = positive_int("stride", stride)
+        if isinstance(expand_ratio, bool) or not isinstance(expand_ratio, (int, float)):
+            raise TypeError(f"expand_ratio must be a number >= 1, got {expand_ratio!r} ({type(expand_ratio).__name__})")
+        if not expand_ratio >= 1:
+            raise ValueError(
+                f"expand_ratio={expand_ratio} must be >= 1: the block widens before the depthwise conv (the paper uses 6)"
+            )
+        self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
+        self.expand_ratio = expand_ratio
+        self.hidden_channels = int(round(in_channels * expand_ratio))
+        self.use_residual = stride == 1 and in_channels == out_channels
+        hidden = self.hidden_channels
+        self.expand = _conv_bn(in_channels, hidden, 1) if expand_ratio != 1 else nn.Identity()
+        self.depthwise = _conv_bn(hidden, hidden, 3, stride=stride, groups=hidden)
+        self.project = _conv_bn(hidden, out_channels, 1, relu6=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.project(self.depthwise(self.expand(x)))
+        return x + out if self.use_residual else out
+
+    def extra_repr(self) -> str:
+        return f"expand_ratio={self.expand_ratio}, use_residual={self.use_residual}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Squeeze-and-excitation
+# ---------------------------------------------------------------------------------------------
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2018, Figure 3): a channel gate computed from the input itself.
+
+    ``squeeze``: global average pool, (N, C, H, W) -> (N, C, 1, 1); ``fc1``: 1×1 conv C -> C/r (with bias),
+    ReLU; ``fc2``: 1×1 conv C/r -> C (with bias); sigmoid gives one weight in (0, 1) per channel and image;
+    the input is scaled channel by channel. Unlike a plain 1×1 conv, whose channel mixing is fixed after
+    training, these weights depend on the input (:meth:`channel_weights`).
+
+    Parameters: ``2·C²/r + C/r + C`` (two weight matrices and their biases), see :meth:`param_count`.
+    x: (N, channels, H, W) -> (N, channels, H, W).
+    """
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        channels = positive_int("channels", channels)
+        reduction = positive_int("reduction", reduction)
+        if channels % reduction:
+            raise ValueError(f"reduction={reduction} must divide channels={channels}")
+        self.channels, self.reduction = channels, reduction
+        self.squeeze = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, channels // reduction, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(channels // reduction, channels, 1)
+        self.gate = nn.Sigmoid()
+
+    @staticmethod
+    def param_count(channels: int, reduction: int = 16) -> int:
+        """``2·C²/r + C/r + C``: the parameters ``SqueezeExcitation(channels, reduction)`` holds."""
+        channels = positive_int("channels", channels)
+        reduction = positive_int("reduction", reduction)
+        if channels % reduction:
+            raise ValueError(f"reduction={reduction} must divide channels={channels}")
+        hidden = channels // reduction
+        return 2 * channels * hidden + hidden + channels
+
+    def channel_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The per-image channel weights in (0, 1): (N, C, H, W) -> (N, C)."""
+        _check_nchw("x", x)
+        if x.shape[1] != self.channels:
+            raise ValueError(f"x has {x.shape[1]} channels, but this block was built for channels={self.channels}")
+        s = self.squeeze(x)
+        weights: torch.Tensor = self.gate(self.fc2(self.relu(self.fc1(s))))
+        return weights.flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.channel_weights(x)[:, :, None, None]
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, reduction={self.reduction}"
+
+
+class SEBottleneck(Bottleneck):
+    """``Bottleneck`` with squeeze-and-excitation on the residual branch (Hu et al. 2018, Figure 3 right).
+
+    ``se`` rescales the channels of ``bn3``'s output before the shortcut is added; everything else is
+    :class:`Bottleneck`. x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        mid_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        stride_on: str = "1x1",
+        reduction: int = 16,
+    ):
+        super().__init__(in_channels, mid_channels, out_channels, stride, stride_on)
+        self.se = SqueezeExcitation(out_channels, reduction)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.se(self.bn3(self.conv3(out)))
+        result: torch.Tensor = self.relu(out + self.shortcut(x))
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# ConvNeXt
+# ---------------------------------------------------------------------------------------------
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW map (each pixel's C numbers normalised on their own).
+
+    x: (N, C, H, W) -> (N, C, H, W); the weight and bias have shape (C,), as ``nn.LayerNorm(C)``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt's block (Liu et al. 2022, Figure 4 right): 7×7 depthwise, LayerNorm, 1×1 ×4, GELU, 1×1.
+
+    * ``dwconv``:  7×7 depthwise conv (padding 3, with bias) on NCHW
+    * permute to channels-last (N, H, W, C); ``norm``: LayerNorm(C, eps=1e-6)
+    * ``pwconv1``: ``nn.Linear(C, 4C)``, ``act``: GELU, ``pwconv2``: ``nn.Linear(4C, C)``: the two 1×1
+      convolutions, written as Linear layers acting on each pixel's channel vector
+    * ``layer_scale``: a learnable per-channel factor (initialised to ``layer_scale_init``), permute back,
+      add the input
+
+    :meth:`forward_conv` computes the same block with the 1×1 convolutions as ``F.conv2d`` on NCHW and the
+    same parameters: the two forms differ only in memory layout.
+
+    x: (N, dim, H, W) -> (N, dim, H, W).
+    """
+
+    def __init__(self, dim: int, layer_scale_init: float = 1e-6, kernel_size: int = 7, expansion: int = 4):
+        super().__init__()
+        self.dim = positive_int("dim", dim)
+        kernel_size = positive_int("kernel_size", kernel_size)
+        expansion = positive_int("expansion", expansion)
+        if isinstance(layer_scale_init, bool) or not isinstance(layer_scale_init, (int, float)):
+            raise TypeError(f"layer_scale_init must be a number, got {layer_scale_init!r}")
+        self.dwconv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, expansion * dim)
+        self.act = nn.GELU()
+        self.pwconv2 = nn.Linear(expansion * dim, dim)
+        self.layer_scale = nn.Parameter(torch.full((dim,), float(layer_scale_init)))
+
+    def _check(self, x: torch.Tensor) -> None:
+        _check_nchw("x", x)
+        if x.shape[1] != self.dim:
+            raise ValueError(f"x has {x.shape[1]} channels, but this block was built for dim={self.dim}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        y: torch.Tensor = self.dwconv(x).permute(0, 2, 3, 1)  # (N, H, W, C): channels last
+        y = self.pwconv2(self.act(self.pwconv1(self.norm(y))))
+        return x + (y * self.layer_scale).permute(0, 3, 1, 2)
+
+    def forward_conv(self, x: torch.Tensor) -> torch.Tensor:
+        """The same block in NCHW throughout: LayerNorm over dim 1, the Linear weights as 1×1 conv kernels."""
+        self._check(x)
+        y = self.dwconv(x)
+        mean = y.mean(dim=1, keepdim=True)
+        var = y.var(dim=1, keepdim=True, unbiased=False)
+        y = (y - mean) / torch.sqrt(var + self.norm.eps)
+        y = y * self.norm.weight[:, None, None] + self.norm.bias[:, None, None]
+        y = F.conv2d(y, self.pwconv1.weight[:, :, None, None], self.pwconv1.bias)
+        y = F.conv2d(self.act(y), self.pwconv2.weight[:, :, None, None], self.pwconv2.bias)
+        return x + y * self.layer_scale[:, None, None]

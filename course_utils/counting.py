@@ -16,6 +16,7 @@ Convention used everywhere in the course
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -152,7 +153,11 @@ def format_count(n: float, unit: str = "") -> str:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LayerRow:
-    """One executed layer: its qualified name, kind, shapes, own parameters and MACs."""
+    """One executed layer: its qualified name, kind, shapes, own parameters and MACs.
+
+    ``activation_bytes`` is the size of the layer's output tensor (at the profiled dtype): the memory the
+    activation occupies while it lives, and roughly what autograd keeps of it for the backward pass.
+    """
 
     name: str
     kind: str
@@ -160,6 +165,7 @@ class LayerRow:
     output_shape: tuple[int, ...]
     params: int
     macs: int
+    activation_bytes: int = field(default=0, repr=False)
 
     @property
     def flops(self) -> int:
@@ -176,6 +182,7 @@ class Profile:
     total_params: int
     model_name: str = ""
     _columns: tuple[str, ...] = field(default=("name", "kind", "input", "output", "params", "MACs"), repr=False)
+    show_activations: bool = field(default=False, repr=False)  # opt in: tables gain an "activation" column
 
     @property
     def total_macs(self) -> int:
@@ -185,6 +192,23 @@ class Profile:
     def total_flops(self) -> int:
         """2 x total MACs: what ``FlopCounterMode`` reports."""
         return 2 * self.total_macs
+
+    @property
+    def total_activation_bytes(self) -> int:
+        """Sum of every recorded layer's output size in bytes: about what training keeps for backward."""
+        return sum(r.activation_bytes for r in self.rows)
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        """The largest single layer output in bytes."""
+        return max((r.activation_bytes for r in self.rows), default=0)
+
+    def with_activations(self) -> Profile:
+        """The same profile, whose text and HTML tables also show each layer's activation size (and the total)."""
+        return dataclasses.replace(self, show_activations=True)
+
+    def _header(self) -> tuple[str, ...]:
+        return (*self._columns, "activation") if self.show_activations else self._columns
 
     def by_kind(self) -> OrderedDict[str, tuple[int, int]]:
         """``{kind: (params, macs)}`` summed over rows, in order of first appearance."""
@@ -197,19 +221,23 @@ class Profile:
     def filter(self, predicate: Callable[[LayerRow], bool]) -> Profile:
         """A new profile with the rows for which ``predicate(row)`` is true (totals follow the rows)."""
         rows = [r for r in self.rows if predicate(r)]
-        return Profile(rows, self.input_shape, sum(r.params for r in rows), self.model_name)
+        return Profile(
+            rows, self.input_shape, sum(r.params for r in rows), self.model_name, show_activations=self.show_activations
+        )
 
     def _cells(self) -> list[tuple[str, ...]]:
         def shape(s: tuple[int, ...]) -> str:
             return "×".join(str(d) for d in s)
 
+        extra = (lambda r: (format_count(r.activation_bytes, "B"),)) if self.show_activations else (lambda r: ())
         return [
-            (r.name, r.kind, shape(r.input_shape), shape(r.output_shape), f"{r.params:,}", f"{r.macs:,}")
+            (r.name, r.kind, shape(r.input_shape), shape(r.output_shape), f"{r.params:,}", f"{r.macs:,}", *extra(r))
             for r in self.rows
         ]
 
     def _footer(self) -> tuple[str, ...]:
-        return ("total", "", "", "", f"{self.total_params:,}", f"{self.total_macs:,}")
+        extra = (format_count(self.total_activation_bytes, "B"),) if self.show_activations else ()
+        return ("total", "", "", "", f"{self.total_params:,}", f"{self.total_macs:,}", *extra)
 
     def to_text(self, max_rows: int | None = None) -> str:
         """Aligned text table; ``max_rows`` keeps the first rows and says how many were left out."""
@@ -218,9 +246,9 @@ class Profile:
         if max_rows is not None and len(cells) > max_rows:
             hidden = len(cells) - max_rows
             cells = cells[:max_rows]
-        table = [self._columns, *cells, self._footer()]
-        widths = [max(len(row[i]) for row in table) for i in range(len(self._columns))]
-        numeric = {4, 5}
+        table = [self._header(), *cells, self._footer()]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self._header()))]
+        numeric = {4, 5, 6}
 
         def line(row: Sequence[str]) -> str:
             return "  ".join(
@@ -231,13 +259,13 @@ class Profile:
         body = [line(r) for r in cells]
         if hidden:
             body.append(f"... {hidden} more rows")
-        return "\n".join([line(self._columns), rule, *body, rule, line(self._footer())])
+        return "\n".join([line(self._header()), rule, *body, rule, line(self._footer())])
 
     def __str__(self) -> str:
         return self.to_text()
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self._columns)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self._header())
 
         def tr(cells: Iterable[str], tag: str = "td") -> str:
             return (
@@ -292,7 +320,9 @@ def _first_tensor(args: tuple[object, ...]) -> torch.Tensor | None:
     return None
 
 
-def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Profile:
+def profile(
+    module: nn.Module, input_shape: Sequence[int], name: str = "", dtype: torch.dtype = torch.float32
+) -> Profile:
     """Run ``module`` once on a ``meta`` tensor of ``input_shape`` and record every layer.
 
     Rows are recorded for leaf modules (and for any module holding parameters of its own), in execution
@@ -300,6 +330,9 @@ def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Pr
     swapped for ``meta`` tensors, so ResNet-50 profiles in milliseconds and nothing in ``module`` changes.
 
     input_shape: ``(N, C, H, W)`` for image models (any shape the module accepts).
+    dtype: the floating dtype of the input (and of the floating parameters) during the run; each row's
+    ``activation_bytes`` is its output's size at that dtype (4 bytes a number for float32, 2 for float16).
+    Tables show activations on request: ``profile(...).with_activations()``.
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
@@ -308,6 +341,8 @@ def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Pr
     if not isinstance(input_shape, (list, tuple)) or not input_shape:
         raise TypeError(f"input_shape must be a non-empty tuple of ints such as (1, 3, 224, 224), got {input_shape!r}")
     shape = tuple(positive_int(f"input_shape[{i}]", d) for i, d in enumerate(input_shape))
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
 
     qualified = {m: n for n, m in module.named_modules(remove_duplicate=False)}
     rows: list[LayerRow] = []
@@ -328,6 +363,7 @@ def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Pr
                 output_shape=tuple(out_t.shape),
                 params=own,
                 macs=_layer_macs(mod, inp, out_t),
+                activation_bytes=out_t.numel() * out_t.element_size(),
             )
         )
 
@@ -336,12 +372,15 @@ def profile(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Pr
         for m in module.modules()
         if not any(True for _ in m.children()) or any(True for _ in m.parameters(recurse=False))
     ]
-    state = {k: torch.empty_like(v, device="meta") for k, v in module.state_dict(keep_vars=True).items()}
+    state = {
+        k: torch.empty_like(v, device="meta", dtype=dtype if v.is_floating_point() else v.dtype)
+        for k, v in module.state_dict(keep_vars=True).items()
+    }
     was_training = module.training
     try:
         module.eval()
         with torch.no_grad():
-            torch.func.functional_call(module, state, (torch.empty(shape, device="meta"),))
+            torch.func.functional_call(module, state, (torch.empty(shape, device="meta", dtype=dtype),))
     except RuntimeError as err:
         raise ValueError(f"{type(module).__name__} cannot run on input_shape={shape}: {err}") from err
     finally:

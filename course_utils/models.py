@@ -5,6 +5,9 @@
 * ``googlenet``    Szegedy et al. 2014, "Going deeper with convolutions", Table 1 (no auxiliary heads)
 * ``resnet18`` … ``resnet152``  He et al. 2015, Table 1, with BatchNorm
 * ``mobilenet_v1`` Howard et al. 2017, Table 1, with a width multiplier
+* ``mobilenet_v2`` Sandler et al. 2018, Table 2, with a width multiplier
+* ``se_resnet50``  Hu et al. 2018, ResNet-50 with squeeze-and-excitation in every bottleneck
+* ``convnext_tiny`` Liu et al. 2022, ConvNeXt-T
 
 The builders match the papers layer for layer, so ``counting.profile(model, (1, 3, 224, 224))`` reproduces
 the papers' parameter and multiply-add figures (the tests compare them). Models are randomly initialised:
@@ -24,7 +27,16 @@ import torch
 from torch import nn
 
 from ._validate import positive_int
-from .blocks import BasicBlock, Bottleneck, DepthwiseSeparable, InceptionModule
+from .blocks import (
+    BasicBlock,
+    Bottleneck,
+    ConvNeXtBlock,
+    DepthwiseSeparable,
+    InceptionModule,
+    InvertedResidual,
+    LayerNorm2d,
+    SEBottleneck,
+)
 
 __all__ = [
     "VGG",
@@ -40,6 +52,11 @@ __all__ = [
     "resnet152",
     "MobileNetV1",
     "mobilenet_v1",
+    "MobileNetV2",
+    "mobilenet_v2",
+    "se_resnet50",
+    "ConvNeXt",
+    "convnext_tiny",
 ]
 
 
@@ -358,3 +375,142 @@ class MobileNetV1(nn.Sequential):
 def mobilenet_v1(width_multiplier: float = 1.0, num_classes: int = 1000) -> MobileNetV1:
     """MobileNet v1 with width multiplier α (Howard et al. 2017). x: (N, 3, 224, 224) -> (N, num_classes)."""
     return MobileNetV1(width_multiplier, num_classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# MobileNetV2
+# ---------------------------------------------------------------------------------------------
+# Table 2 of Sandler et al. 2018: (expansion t, output channels c, repeats n, stride s of the first repeat).
+MOBILENET_V2_BLOCKS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
+
+
+def _make_divisible(channels: float, divisor: int = 8) -> int:
+    """Round ``channels`` to the nearest multiple of ``divisor`` (never below 90 % of it, never below ``divisor``).
+
+    The rule of the MobileNet reference code (and torchvision), used for width multipliers other than 1.
+    """
+    rounded = max(divisor, int(channels + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * channels else rounded
+
+
+class MobileNetV2(nn.Sequential):
+    """MobileNetV2 (Sandler et al. 2018, Table 2): inverted residuals with linear bottlenecks.
+
+    ``conv1`` 3×3/2 (32 channels, BN, ReLU6); ``block1`` .. ``block17``: InvertedResidual with the table's
+    (t, c, n, s); ``conv_last`` 1×1 to 1280 (BN, ReLU6); ``avgpool``; ``flatten``; ``dropout`` (0.2, as in
+    torchvision); ``fc``. The table's last row, a 1×1 conv to k classes on the pooled 1×1 map, is the same
+    dot products as the ``nn.Linear`` used here. With α ≠ 1 every width is α·c rounded to a multiple of 8;
+    the last conv keeps 1280 channels for α < 1, as the paper says.
+
+    x: (N, 3, H, W) -> logits (N, num_classes)
+    """
+
+    def __init__(self, width_multiplier: float = 1.0, num_classes: int = 1000):
+        num_classes = positive_int("num_classes", num_classes)
+        if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, (int, float)):
+            raise TypeError(f"width_multiplier must be a positive number, got {width_multiplier!r}")
+        if not width_multiplier > 0:
+            raise ValueError(f"width_multiplier={width_multiplier} must be > 0 (the paper's α, e.g. 0.35 to 1.4)")
+        in_channels = _make_divisible(32 * width_multiplier)
+        last_channels = _make_divisible(1280 * max(1.0, width_multiplier))
+        layers: OrderedDict[str, nn.Module] = OrderedDict(
+            conv1=nn.Sequential(
+                nn.Conv2d(3, in_channels, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(in_channels), nn.ReLU6()
+            )
+        )
+        index = 1
+        for t, c, n, s in MOBILENET_V2_BLOCKS:
+            out_channels = _make_divisible(c * width_multiplier)
+            for i in range(n):
+                layers[f"block{index}"] = InvertedResidual(in_channels, out_channels, s if i == 0 else 1, t)
+                in_channels, index = out_channels, index + 1
+        layers.update(
+            conv_last=nn.Sequential(
+                nn.Conv2d(in_channels, last_channels, 1, bias=False), nn.BatchNorm2d(last_channels), nn.ReLU6()
+            ),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            dropout=nn.Dropout(0.2),
+            fc=nn.Linear(last_channels, num_classes),
+        )
+        super().__init__(layers)
+
+
+def mobilenet_v2(width_multiplier: float = 1.0, num_classes: int = 1000) -> MobileNetV2:
+    """MobileNetV2 with width multiplier α (Sandler et al. 2018). x: (N, 3, 224, 224) -> (N, num_classes)."""
+    return MobileNetV2(width_multiplier, num_classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# SE-ResNet-50
+# ---------------------------------------------------------------------------------------------
+def se_resnet50(num_classes: int = 1000, reduction: int = 16, stride_on: str = "1x1") -> ResNet:
+    """SE-ResNet-50 (Hu et al. 2018, Table 1): ResNet-50 with every Bottleneck replaced by an SEBottleneck
+    of the same widths and stride. x: (N, 3, H, W) -> logits (N, num_classes)."""
+    reduction = positive_int("reduction", reduction)
+    model = resnet50(num_classes, stride_on)
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        layer = model.get_submodule(name)
+        assert isinstance(layer, nn.Sequential)  # noqa: S101 - ResNet's stages are nn.Sequential
+        for i, block in enumerate(layer):
+            assert isinstance(block, Bottleneck)  # noqa: S101 - resnet50 is built from Bottlenecks
+            stride = max(block.conv1.stride[0], block.conv2.stride[0])
+            widths = (block.conv1.in_channels, block.conv1.out_channels, block.conv3.out_channels)
+            layer[i] = SEBottleneck(*widths, stride, stride_on, reduction)
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# ConvNeXt
+# ---------------------------------------------------------------------------------------------
+class ConvNeXt(nn.Sequential):
+    """ConvNeXt (Liu et al. 2022, Section 2 and Table 9), as in the authors' code and torchvision.
+
+    ``stem``: 4×4 conv, stride 4 ("patchify", with bias) + LayerNorm2d; ``stage1`` .. ``stage4``: ``depths[i]``
+    ConvNeXtBlocks of width ``dims[i]``; before stages 2-4 a ``downsample{i}``: LayerNorm2d + 2×2 conv,
+    stride 2; then ``avgpool``, ``norm`` (LayerNorm2d), ``flatten``, ``fc``. Stochastic depth is a training
+    regulariser with no parameters and is left out.
+
+    x: (N, 3, H, W) -> logits (N, num_classes)
+    """
+
+    def __init__(
+        self,
+        depths: tuple[int, int, int, int] = (3, 3, 9, 3),
+        dims: tuple[int, int, int, int] = (96, 192, 384, 768),
+        num_classes: int = 1000,
+    ):
+        num_classes = positive_int("num_classes", num_classes)
+        if len(depths) != 4 or len(dims) != 4:
+            raise ValueError(f"depths={depths} and dims={dims} must each hold four stages")
+        depths = tuple(positive_int(f"depths[{i}]", d) for i, d in enumerate(depths))  # type: ignore[assignment]
+        dims = tuple(positive_int(f"dims[{i}]", d) for i, d in enumerate(dims))  # type: ignore[assignment]
+        layers: OrderedDict[str, nn.Module] = OrderedDict(
+            stem=nn.Sequential(nn.Conv2d(3, dims[0], 4, stride=4), LayerNorm2d(dims[0], eps=1e-6))
+        )
+        for i, (depth, dim) in enumerate(zip(depths, dims, strict=True)):
+            if i > 0:
+                layers[f"downsample{i + 1}"] = nn.Sequential(
+                    LayerNorm2d(dims[i - 1], eps=1e-6), nn.Conv2d(dims[i - 1], dim, 2, stride=2)
+                )
+            layers[f"stage{i + 1}"] = nn.Sequential(*(ConvNeXtBlock(dim) for _ in range(depth)))
+        layers.update(
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            norm=LayerNorm2d(dims[-1], eps=1e-6),
+            flatten=nn.Flatten(),
+            fc=nn.Linear(dims[-1], num_classes),
+        )
+        super().__init__(layers)
+
+
+def convnext_tiny(num_classes: int = 1000) -> ConvNeXt:
+    """ConvNeXt-T: depths (3, 3, 9, 3), widths (96, 192, 384, 768). x: (N, 3, 224, 224) -> (N, num_classes)."""
+    return ConvNeXt((3, 3, 9, 3), (96, 192, 384, 768), num_classes)
