@@ -389,7 +389,7 @@ def test_bad_input_is_named(call, error, fragment):
 # AlexNet (two-GPU groups) and ResNeXt-50 32×4d (lesson 06)
 # ---------------------------------------------------------------------------------------------
 def test_alexnet_totals_with_and_without_groups():
-    """Krizhevsky et al. 2012: "60 million parameters"; the two-GPU groups save 1,411,072 of them."""
+    """Krizhevsky et al. 2012: "60 million parameters"; the two-GPU groups save 1,413,120 of them."""
     from course_utils.models import alexnet
 
     grouped, dense = count_params(on_meta(alexnet, groups=2)), count_params(on_meta(alexnet, groups=1))
