@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils import counting, models, notebooks
-from course_utils.counting import conv_macs, profile
+from course_utils.counting import conv_macs, conv_params, profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,17 +53,24 @@ def test_googlenet_table1_whole_comparison():
         "inception4a": (364, 73), "inception4b": (437, 88), "inception4c": (463, 100), "inception4d": (580, 119),
         "inception4e": (840, 170), "inception5a": (1072, 54), "inception5b": (1388, 71), "fc": (1000, 1),
     }  # fmt: skip
-    with torch.device("meta"):
-        net = models.googlenet()
-    modules = dict(net.named_modules())
-    counted: dict[str, list[int]] = {}
-    for row in profile(net, (1, 3, 224, 224)).rows:
-        top = "conv2" if row.name.startswith("conv2") else row.name.split(".")[0]
-        layer = modules[row.name]
-        if top in printed:
-            acc = counted.setdefault(top, [0, 0])
-            acc[0] += layer.weight.numel() if isinstance(layer, (nn.Conv2d, nn.Linear)) else 0
-            acc[1] += row.macs
+    # every row from the widths in the same table (models.GOOGLENET_INCEPTION), in closed form: weights only
+    counted = {
+        "conv1": [conv_params(3, 64, 7, bias=False), conv_macs(3, 64, 7, 224, stride=2, padding=3)],
+        "conv2": [
+            conv_params(64, 64, 1, bias=False) + conv_params(64, 192, 3, bias=False),
+            conv_macs(64, 64, 1, 56) + conv_macs(64, 192, 3, 56, padding=1),
+        ],
+        "fc": [1024 * 1000, 1024 * 1000],
+    }
+    c_in = 192
+    for name, (c1, c3r, c3, c5r, c5, pool) in models.GOOGLENET_INCEPTION.items():
+        size = {"3": 28, "4": 14, "5": 7}[name[-2]]
+        convs = [(c_in, c1, 1), (c_in, c3r, 1), (c3r, c3, 3), (c_in, c5r, 1), (c5r, c5, 5), (c_in, pool, 1)]
+        counted[name] = [
+            sum(conv_params(i, o, k, bias=False) for i, o, k in convs),
+            sum(conv_macs(i, o, k, size, padding=k // 2) for i, o, k in convs),
+        ]
+        c_in = c1 + c3 + c5 + pool
     ops_off = [name for name, (_, ops) in printed.items() if abs(counted[name][1] / 1e6 - ops) >= 1]
     params_ok = [name for name, (p, _) in printed.items() if abs(counted[name][0] / 1e3 - p) < 1]
     assert ops_off == ["conv1", "inception5a"] and params_ok == []
