@@ -1,13 +1,15 @@
 """Paper-sized networks, built layer by layer from the papers' tables.
 
-* ``vgg16``        Simonyan & Zisserman 2014, configuration D (Table 1)
+* ``vgg16``        Simonyan & Zisserman 2015 (ICLR), configuration D (Table 1)
 * ``fc_to_conv``   VGG's classifier rewritten as a 7×7 conv and two 1×1 convs with the same weights
-* ``googlenet``    Szegedy et al. 2014, "Going deeper with convolutions", Table 1 (no auxiliary heads)
-* ``resnet18`` … ``resnet152``  He et al. 2015, Table 1, with BatchNorm
+* ``googlenet``    Szegedy et al. 2015 (CVPR), "Going deeper with convolutions", Table 1 (no auxiliary heads)
+* ``resnet18`` … ``resnet152``  He et al. 2016 (CVPR), Table 1, with BatchNorm
 * ``mobilenet_v1`` Howard et al. 2017, Table 1, with a width multiplier
 * ``mobilenet_v2`` Sandler et al. 2018, Table 2, with a width multiplier
 * ``se_resnet50``  Hu et al. 2018, ResNet-50 with squeeze-and-excitation in every bottleneck
 * ``convnext_tiny`` Liu et al. 2022, ConvNeXt-T
+* ``alexnet``      Krizhevsky, Sutskever & Hinton 2012, with (``groups=2``) and without its two-GPU groups
+* ``resnext50_32x4d`` Xie et al. 2017, Table 1, cardinality 32, 4 channels per path
 
 The builders match the papers layer for layer, so ``counting.profile(model, (1, 3, 224, 224))`` reproduces
 the papers' parameter and multiply-add figures (the tests compare them). Models are randomly initialised:
@@ -57,6 +59,11 @@ __all__ = [
     "se_resnet50",
     "ConvNeXt",
     "convnext_tiny",
+    "AlexNet",
+    "alexnet",
+    "ResNeXtBottleneck",
+    "ResNeXt",
+    "resnext50_32x4d",
 ]
 
 
@@ -514,3 +521,170 @@ class ConvNeXt(nn.Sequential):
 def convnext_tiny(num_classes: int = 1000) -> ConvNeXt:
     """ConvNeXt-T: depths (3, 3, 9, 3), widths (96, 192, 384, 768). x: (N, 3, 224, 224) -> (N, num_classes)."""
     return ConvNeXt((3, 3, 9, 3), (96, 192, 384, 768), num_classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# AlexNet, with and without its two-GPU groups
+# ---------------------------------------------------------------------------------------------
+class AlexNet(nn.Module):
+    """AlexNet as in Krizhevsky, Sutskever & Hinton (2012), Figure 2: five convs, three FC layers.
+
+    The network was split across two GPUs. conv1's 96 kernels (48 per GPU) still see all 3 input channels,
+    and conv3 and the FC layers read from both GPUs; conv2, conv4 and conv5 read only the maps on their own
+    GPU. That is a grouped convolution with ``groups=2``: each of their kernels has depth C_in/2 (48, 192,
+    192 instead of 96, 384, 384). ``groups=1`` gives the same network with every conv dense.
+
+    The input is 227×227: the paper's text says 224, but (224 − 11)/4 + 1 is not the 55×55 its figure
+    shows, while (227 − 11)/4 + 1 = 55 is (Caffe's reference model uses 227 for this reason).
+
+    x: (N, 3, 227, 227) -> features (N, 256, 6, 6) -> logits (N, num_classes)
+    """
+
+    def __init__(self, groups: int = 2, num_classes: int = 1000):
+        super().__init__()
+        groups = positive_int("groups", groups)
+        if groups not in (1, 2):
+            raise ValueError(f"groups={groups} must be 2 (the paper's two GPUs) or 1 (every conv dense)")
+        num_classes = positive_int("num_classes", num_classes)
+        self.groups = groups
+        self.features = nn.Sequential(
+            OrderedDict(
+                conv1=nn.Conv2d(3, 96, 11, stride=4),
+                relu1=nn.ReLU(),
+                norm1=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
+                pool1=nn.MaxPool2d(3, stride=2),
+                conv2=nn.Conv2d(96, 256, 5, padding=2, groups=groups),
+                relu2=nn.ReLU(),
+                norm2=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
+                pool2=nn.MaxPool2d(3, stride=2),
+                conv3=nn.Conv2d(256, 384, 3, padding=1),
+                relu3=nn.ReLU(),
+                conv4=nn.Conv2d(384, 384, 3, padding=1, groups=groups),
+                relu4=nn.ReLU(),
+                conv5=nn.Conv2d(384, 256, 3, padding=1, groups=groups),
+                relu5=nn.ReLU(),
+                pool5=nn.MaxPool2d(3, stride=2),
+            )
+        )
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(
+            nn.Dropout(0.5),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        if tuple(x.shape[1:]) != (256, 6, 6):
+            raise ValueError(
+                f"AlexNet's classifier expects features of shape (N, 256, 6, 6), i.e. 227×227 input images; "
+                f"the features have shape {tuple(x.shape)}"
+            )
+        logits: torch.Tensor = self.classifier(self.flatten(x))
+        return logits
+
+
+def alexnet(groups: int = 2, num_classes: int = 1000) -> AlexNet:
+    """AlexNet (Krizhevsky et al. 2012); ``groups=2``: the paper's two-GPU split, ``groups=1``: all dense.
+
+    60,965,224 parameters with groups (the paper: "60 million parameters"), 62,378,344 without.
+    x: (N, 3, 227, 227) -> (N, num_classes)
+    """
+    return AlexNet(groups, num_classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# ResNeXt
+# ---------------------------------------------------------------------------------------------
+class ResNeXtBottleneck(nn.Module):
+    """ResNeXt's block (Xie et al. 2017, Figure 3c): 1×1 reduce, grouped 3×3, 1×1 expand, each + BN, shortcut.
+
+    The 3×3 conv has ``groups=cardinality``: ``cardinality`` parallel paths of ``width // cardinality``
+    channels each (32 paths of 4 channels in "32×4d"). The stride sits on the 3×3 conv, as in the paper and
+    in torchvision. ``shortcut`` is an identity when the shapes match, else a 1×1 conv + BN projection.
+
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, width: int, out_channels: int, cardinality: int, stride: int = 1):
+        super().__init__()
+        in_channels = positive_int("in_channels", in_channels)
+        width = positive_int("width", width)
+        out_channels = positive_int("out_channels", out_channels)
+        cardinality = positive_int("cardinality", cardinality)
+        stride = positive_int("stride", stride)
+        if width % cardinality:
+            raise ValueError(f"cardinality={cardinality} must divide width={width}")
+        self.cardinality = cardinality
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=cardinality, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        y: torch.Tensor = self.relu(out + self.shortcut(x))
+        return y
+
+
+class ResNeXt(nn.Sequential):
+    """ResNeXt (Xie et al. 2017, Table 1): ResNet-50's layout with ``ResNeXtBottleneck`` blocks.
+
+    Same stem and submodule names as ``ResNet`` (``conv1``, ``bn1``, ``relu``, ``maxpool``, ``layer1`` ..
+    ``layer4``, ``avgpool``, ``flatten``, ``fc``). Stage i (base width 64·2^i) has bottleneck width
+    ``64·2^i · bottleneck_width / 64 · cardinality`` and 4·64·2^i output channels.
+
+    x: (N, 3, H, W) -> logits (N, num_classes)
+    """
+
+    def __init__(
+        self,
+        layers: tuple[int, int, int, int] = (3, 4, 6, 3),
+        cardinality: int = 32,
+        bottleneck_width: int = 4,
+        num_classes: int = 1000,
+    ):
+        num_classes = positive_int("num_classes", num_classes)
+        cardinality = positive_int("cardinality", cardinality)
+        bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
+        stages: OrderedDict[str, nn.Module] = OrderedDict(
+            conv1=nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
+            bn1=nn.BatchNorm2d(64),
+            relu=nn.ReLU(),
+            maxpool=nn.MaxPool2d(3, stride=2, padding=1),
+        )
+        in_channels = 64
+        for i, (base, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
+            width = base * bottleneck_width // 64 * cardinality
+            out_channels = 4 * base
+            blocks = []
+            for j in range(positive_int(f"layers[{i}]", count)):
+                stride = 2 if (i > 0 and j == 0) else 1
+                blocks.append(ResNeXtBottleneck(in_channels, width, out_channels, cardinality, stride))
+                in_channels = out_channels
+            stages[f"layer{i + 1}"] = nn.Sequential(*blocks)
+        stages.update(avgpool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(in_channels, num_classes))
+        super().__init__(stages)
+
+
+def resnext50_32x4d(num_classes: int = 1000) -> ResNeXt:
+    """ResNeXt-50 (32×4d): cardinality 32, 4 channels per path in the first stage, blocks [3, 4, 6, 3].
+
+    25,028,904 parameters (torchvision's documented ``num_params``; the paper's Table 1: 25.0 M).
+    x: (N, 3, H, W) -> (N, num_classes)
+    """
+    return ResNeXt((3, 4, 6, 3), 32, 4, num_classes)

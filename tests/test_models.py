@@ -394,3 +394,60 @@ def test_bad_input_is_named(call, error, fragment):
     with torch.device("meta"), pytest.raises(error) as info:
         call()
     assert fragment in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# AlexNet (two-GPU groups) and ResNeXt-50 32×4d (lesson 06)
+# ---------------------------------------------------------------------------------------------
+def test_alexnet_totals_with_and_without_groups():
+    """Krizhevsky et al. 2012: "60 million parameters"; the two-GPU groups save 1,413,120 of them."""
+    from course_utils.models import alexnet
+
+    grouped, dense = count_params(on_meta(alexnet, groups=2)), count_params(on_meta(alexnet, groups=1))
+    assert grouped == 60_965_224  # the paper's "60 million" (also the count of Caffe's bvlc_alexnet)
+    assert round(grouped / 1e6) == 61 and dense == 62_378_344
+    # only conv2, conv4, conv5 are grouped: their weights halve, their biases do not
+    assert dense - grouped == (256 * 96 * 25 + 384 * 384 * 9 + 256 * 384 * 9) // 2
+
+
+def test_alexnet_shapes_and_bad_groups():
+    from course_utils.models import alexnet
+
+    model = on_meta(alexnet)
+    assert model(torch.empty(2, 3, 227, 227, device="meta")).shape == (2, 1000)
+    assert [m.groups for m in model.features if isinstance(m, nn.Conv2d)] == [1, 2, 1, 2, 2]
+    with pytest.raises(ValueError, match="groups=3 must be 2"):
+        alexnet(groups=3)
+    with pytest.raises(ValueError, match="227×227"):
+        model(torch.empty(1, 3, 224, 224, device="meta"))
+
+
+def test_resnext50_32x4d_total_matches_torchvision():
+    """torchvision docs, ResNeXt50_32X4D_Weights: num_params 25028904, GFLOPS 4.23 (multiply-adds).
+
+    Source: https://pytorch.org/vision/stable/models/generated/torchvision.models.resnext50_32x4d.html
+    (Xie et al. 2017, Table 1: 25.0 M params, 4.2 G FLOPs).
+    """
+    from course_utils.models import resnext50_32x4d
+
+    model = on_meta(resnext50_32x4d)
+    prof = profile(model, IMAGE)
+    assert count_params(model) == 25_028_904
+    assert round(giga(prof.total_macs), 2) == 4.23
+
+
+def test_resnext_block_matches_bottleneck_cost():
+    """Xie et al. 2017, Figure 1: the 32×4d block and ResNet's bottleneck at 256 channels both hold ~70k weights."""
+    from course_utils.models import ResNeXtBottleneck
+
+    resnext = ResNeXtBottleneck(256, 128, 256, cardinality=32)
+    resnet = Bottleneck(256, 64, 256)
+
+    def conv_weights(m: nn.Module) -> int:
+        return sum(c.weight.numel() for c in m.modules() if isinstance(c, nn.Conv2d))
+
+    assert conv_weights(resnext) == 256 * 128 + 128 * 4 * 9 + 128 * 256 == 70_144
+    assert conv_weights(resnet) == 69_632
+    assert resnext(torch.randn(1, 256, 8, 8)).shape == (1, 256, 8, 8)
+    with pytest.raises(ValueError, match="cardinality=32 must divide width=100"):
+        ResNeXtBottleneck(256, 100, 256, cardinality=32)

@@ -105,3 +105,66 @@ def test_channel_heatmap_draws_the_matrix_and_group_lines():
 def test_channel_heatmap_rejects_bad_input(matrix, groups, match):
     with pytest.raises(ValueError, match=match):
         viz.channel_heatmap(matrix, groups=groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# Architecture diagrams: the labels come from the module they draw
+# ---------------------------------------------------------------------------------------------
+def _texts(ax) -> str:
+    return "\n".join(t.get_text() for t in ax.texts)
+
+
+def test_inception_diagram_reads_the_widths_of_the_module():
+    from course_utils import blocks
+
+    ax = viz.inception_diagram(blocks.InceptionModule(192, 64, 96, 128, 16, 32, 32), size=28)
+    text = _texts(ax)
+    for label in ("input  192×28×28", "1×1 conv → 96", "3×3 conv → 128", "5×5 conv → 32", "3×3 max-pool"):
+        assert label in text
+    assert "64 + 128 + 32 + 32 = 256×28×28" in text
+    other = _texts(viz.inception_diagram(blocks.InceptionModule(256, 128, 128, 192, 32, 96, 64)))
+    assert "128 + 192 + 96 + 64 = 480" in other
+    with pytest.raises(TypeError, match="InceptionModule"):
+        viz.inception_diagram(torch.nn.Conv2d(3, 3, 1))
+
+
+def test_residual_block_diagram_shows_the_shortcut():
+    from course_utils import blocks
+
+    basic = _texts(viz.residual_block_diagram(blocks.BasicBlock(64, 64), size=56))
+    assert "identity" in basic and basic.count("3×3 conv → 64") == 2 and "output  64×56×56" in basic
+    down = _texts(viz.residual_block_diagram(blocks.Bottleneck(256, 128, 512, stride=2), size=56))
+    assert "1×1 conv → 128, stride 2" in down and "1×1 conv → 512\nstride 2 + BN" in down
+    assert "output  512×28×28" in down
+    with pytest.raises(TypeError, match="residual block"):
+        viz.residual_block_diagram(torch.nn.Conv2d(3, 3, 1))
+
+
+def test_fc_as_conv_diagram_checks_the_pair():
+    fc, conv = torch.nn.Linear(8 * 3 * 3, 5), torch.nn.Conv2d(8, 5, 3)
+    text = _texts(viz.fc_as_conv_diagram(fc, conv))
+    assert "fc weight (5, 72)" in text and "kernel o: 3×3, 8 deep" in text
+    with pytest.raises(ValueError, match="does not hold the weights"):
+        viz.fc_as_conv_diagram(fc, torch.nn.Conv2d(8, 5, 2))
+
+
+def test_receptive_fields_diagram_draws_crop_and_field_per_cell():
+    image = np.zeros((3, 64, 64))
+    ax = viz.receptive_fields_diagram(image, [(0, 0), (1, 1)], stride=8, field=40, start=-10, crop=24)
+    rects = [p for p in ax.patches]
+    assert len(rects) == 4  # crop and field per cell
+    crop, field = rects[0], rects[1]
+    assert (crop.get_width(), crop.get_x()) == (24, 0)
+    assert field.get_x() == 0 and field.get_width() == 30  # clipped at the left edge: -10 … 29
+    with pytest.raises(ValueError, match="stride=0"):
+        viz.receptive_fields_diagram(image, [(0, 0)], stride=0, field=40, start=-10, crop=24)
+
+
+def test_fpn_diagram_labels_laterals_and_shapes():
+    from course_utils import blocks
+
+    fpn = blocks.FPN([256, 512], out_channels=64)
+    text = _texts(viz.fpn_diagram(fpn, [(1, 256, 16, 16), (1, 512, 8, 8)]))
+    assert "512 → 64" in text and "C3  512×8×8" in text and "P2\n64×16×16" in text
+    with pytest.raises(ValueError, match=r"input_shapes\[1\]"):
+        viz.fpn_diagram(fpn, [(1, 256, 16, 16), (1, 500, 8, 8)])
