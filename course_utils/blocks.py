@@ -2,12 +2,12 @@
 
 Every block is built from 1×1 convolutions plus a few ordinary layers:
 
-* ``NiNBlock``           k×k conv followed by two 1×1 convs ("MLP conv", Lin et al. 2013)
-* ``InceptionModule``    four parallel branches, 1×1 "reduce" convs before the 3×3 and 5×5 (Szegedy et al. 2014)
-* ``BasicBlock``         two 3×3 convs plus a shortcut (He et al. 2015, ResNet-18/34)
-* ``Bottleneck``         1×1 reduce, 3×3, 1×1 expand plus a shortcut (He et al. 2015, ResNet-50/101/152)
+* ``NiNBlock``           k×k conv followed by two 1×1 convs ("MLP conv", Lin et al. 2014)
+* ``InceptionModule``    four parallel branches, 1×1 "reduce" convs before the 3×3 and 5×5 (Szegedy et al. 2015)
+* ``BasicBlock``         two 3×3 convs plus a shortcut (He et al. 2016, ResNet-18/34)
+* ``Bottleneck``         1×1 reduce, 3×3, 1×1 expand plus a shortcut (He et al. 2016, ResNet-50/101/152)
 * ``DepthwiseSeparable`` depthwise k×k then pointwise 1×1 (Howard et al. 2017, MobileNet v1)
-* ``channel_shuffle``    the permutation that lets grouped 1×1 convs mix groups (Zhang et al. 2017, ShuffleNet)
+* ``channel_shuffle``    the permutation that lets grouped 1×1 convs mix groups (Zhang et al. 2018, ShuffleNet)
 * ``FPN``                lateral 1×1 convs and a top-down pathway (Lin et al. 2017, Feature Pyramid Networks)
 * ``InvertedResidual``   1×1 expand, 3×3 depthwise, linear 1×1 projection (Sandler et al. 2018, MobileNetV2)
 * ``SqueezeExcitation``  a channel gate from two 1×1 convs on the pooled input (Hu et al. 2018); ``SEBottleneck``
@@ -64,7 +64,7 @@ def _conv_relu(
 # Network in Network
 # ---------------------------------------------------------------------------------------------
 class NiNBlock(nn.Sequential):
-    """k×k conv + ReLU, then two 1×1 convs + ReLU: a tiny MLP applied at every pixel (Lin et al. 2013).
+    """k×k conv + ReLU, then two 1×1 convs + ReLU: a tiny MLP applied at every pixel (Lin et al. 2014).
 
     x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out),
     H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (the 1×1 convs keep the size).
@@ -87,7 +87,7 @@ class NiNBlock(nn.Sequential):
 # Inception
 # ---------------------------------------------------------------------------------------------
 class InceptionModule(nn.Module):
-    """GoogLeNet's Inception module with dimension reductions (Szegedy et al. 2014, Figure 2b).
+    """GoogLeNet's Inception module with dimension reductions (Szegedy et al. 2015, Figure 2b).
 
     Four branches run on the same input and are concatenated along channels:
 
@@ -148,7 +148,7 @@ def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
 class BasicBlock(nn.Module):
     """Two 3×3 conv + BN layers and a shortcut: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
 
-    The block of ResNet-18/34 (He et al. 2015, Figure 5 left). ``conv1`` carries the stride.
+    The block of ResNet-18/34 (He et al. 2016, Figure 5 left). ``conv1`` carries the stride.
     ``shortcut`` is ``nn.Identity()`` when stride == 1 and in_channels == out_channels, otherwise a
     1×1 conv (stride ``stride``) + BN projection.
 
@@ -176,7 +176,7 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1×1 reduce, 3×3, 1×1 expand (each + BN) and a shortcut (He et al. 2015, Figure 5 right).
+    """1×1 reduce, 3×3, 1×1 expand (each + BN) and a shortcut (He et al. 2016, Figure 5 right).
 
     ``conv1``: in_channels -> mid_channels (1×1), ``conv2``: mid_channels -> mid_channels (3×3, padding 1),
     ``conv3``: mid_channels -> out_channels (1×1). In ResNet-50/101/152, out_channels = 4 * mid_channels.
@@ -260,7 +260,7 @@ class DepthwiseSeparable(nn.Sequential):
 # Channel shuffle
 # ---------------------------------------------------------------------------------------------
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave the channels of ``groups`` groups (ShuffleNet, Zhang et al. 2017, Figure 1).
+    """Interleave the channels of ``groups`` groups (ShuffleNet, Zhang et al. 2018, Figure 1).
 
     View the C channels as a (groups, C // groups) grid, transpose it, flatten it back: output channel
     ``j * groups + g`` is input channel ``g * (C // groups) + j``. With C = 6 and groups = 2 the order

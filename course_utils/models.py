@@ -189,7 +189,7 @@ def _linear_as_conv(fc: nn.Linear, in_channels: int, kernel_size: int) -> nn.Con
 # ---------------------------------------------------------------------------------------------
 # GoogLeNet
 # ---------------------------------------------------------------------------------------------
-# Table 1 of Szegedy et al. 2014: #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
+# Table 1 of Szegedy et al. 2015: #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
 GOOGLENET_INCEPTION = OrderedDict(
     inception3a=(64, 96, 128, 16, 32, 32),
     inception3b=(128, 128, 192, 32, 96, 64),
@@ -204,7 +204,7 @@ GOOGLENET_INCEPTION = OrderedDict(
 
 
 class GoogLeNet(nn.Sequential):
-    """GoogLeNet as in Table 1 of Szegedy et al. 2014, without the auxiliary classifiers and without BN.
+    """GoogLeNet as in Table 1 of Szegedy et al. 2015, without the auxiliary classifiers and without BN.
 
     Spatial sizes 224 -> 112 (conv1) -> 56 (pool1) -> 28 (pool2) -> 14 (pool3) -> 7 (pool4) -> 1 (avgpool).
     The stride-2 max-pools use ``ceil_mode=True`` (as in the original Caffe model) so that the sizes are
@@ -244,7 +244,7 @@ class GoogLeNet(nn.Sequential):
 
 
 def googlenet(num_classes: int = 1000) -> GoogLeNet:
-    """GoogLeNet (Szegedy et al. 2014, Table 1). x: (N, 3, 224, 224) -> (N, num_classes)."""
+    """GoogLeNet (Szegedy et al. 2015, Table 1). x: (N, 3, 224, 224) -> (N, num_classes)."""
     return GoogLeNet(num_classes)
 
 
@@ -252,7 +252,7 @@ def googlenet(num_classes: int = 1000) -> GoogLeNet:
 # ResNet
 # ---------------------------------------------------------------------------------------------
 class ResNet(nn.Sequential):
-    """ResNet as in Table 1 of He et al. 2015, with BN after every conv.
+    """ResNet as in Table 1 of He et al. 2016, with BN after every conv.
 
     Stem: ``conv1`` 7×7/2 (64, bias=False), ``bn1``, ``relu``, ``maxpool`` 3×3/2 (padding 1): 224 -> 56.
     Then ``layer1`` .. ``layer4`` with 64, 128, 256, 512 base widths; the first block of layer2..layer4

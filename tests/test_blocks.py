@@ -99,7 +99,7 @@ def test_nin_block_is_kxk_then_two_1x1():
 
 @pytest.mark.parametrize(
     "widths,out_channels",
-    # GoogLeNet Table 1 (Szegedy et al. 2014): output depth of inception (3a), (3b), (4d), (5b)
+    # GoogLeNet Table 1 (Szegedy et al. 2015): output depth of inception (3a), (3b), (4d), (5b)
     [
         ((192, 64, 96, 128, 16, 32, 32), 256),
         ((256, 128, 128, 192, 32, 96, 64), 480),

@@ -67,7 +67,7 @@ def test_4x4_reduction_ratio_depends_on_padding():
     assert round(ratio(28), 2) == 3.71
 
 
-# Szegedy et al. 2014, "Going deeper with convolutions", Table 1: (input channels, widths, params, ops).
+# Szegedy et al. 2015, "Going deeper with convolutions", Table 1: (input channels, widths, params, ops).
 TABLE1_INCEPTION = {
     "inception3a": (192, (64, 96, 128, 16, 32, 32), 159e3, 128e6),
     "inception3b": (256, (128, 128, 192, 32, 96, 64), 380e3, 304e6),
@@ -111,7 +111,7 @@ def test_basic_vs_bottleneck_at_256_channels():
 
 
 def test_paper_figure5_blocks_have_similar_cost():
-    """He et al. 2015, Figure 5 / Sec. 4.1: the two designs 'have similar time complexity'."""
+    """He et al. 2016, Figure 5 / Sec. 4.1: the two designs 'have similar time complexity'."""
     basic64 = profile(blocks.BasicBlock(64, 64), (1, 64, 56, 56)).total_macs
     bottleneck256 = profile(blocks.Bottleneck(256, 64, 256), (1, 256, 56, 56)).total_macs
     assert abs(bottleneck256 / basic64 - 1) < 0.1
@@ -127,7 +127,7 @@ def test_projection_shortcut_shapes_and_share():
     assert isinstance(blocks.Bottleneck(512, 128, 512).shortcut, nn.Identity)
 
 
-# He et al. 2015, Table 1, "FLOPs" row (multiply-adds, i.e. MACs), in units of 10^9.
+# He et al. 2016, Table 1, "FLOPs" row (multiply-adds, i.e. MACs), in units of 10^9.
 RESNET_TABLE1_GFLOPS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
 
 

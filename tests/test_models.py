@@ -176,7 +176,7 @@ def test_a_linear_layer_without_bias_becomes_a_conv_without_bias():
 
 
 # ---------------------------------------------------------------------------------------------
-# GoogLeNet: Table 1 of Szegedy et al. 2014, row by row
+# GoogLeNet: Table 1 of Szegedy et al. 2015, row by row
 # ---------------------------------------------------------------------------------------------
 def inception_weights_and_macs(cin, c1, c3r, c3, c5r, c5, pool, size):
     """Closed form of one Inception row (weights only, no biases; MACs at size×size)."""
@@ -278,7 +278,7 @@ def test_googlenet_table1_sizes():
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "name,paper_g,torchvision_g",
-    # paper: He et al. 2015, Table 1 "FLOPs" (multiply-adds) x10^9, ResNet v1 (stride on the first 1×1).
+    # paper: He et al. 2016, Table 1 "FLOPs" (multiply-adds) x10^9, ResNet v1 (stride on the first 1×1).
     # torchvision: model docs, "GFLOPS" column (also multiply-adds), ResNet v1.5 (stride on the 3×3).
     [
         ("resnet18", 1.8, 1.81),
