@@ -63,7 +63,7 @@ _GAP_OK = lambda c, s, h, n: c * n + n  # noqa: E731
 def _grouped(weights, bias=lambda co, g, b: co if b else 0, check=lambda ci, co, g: ci % g == 0 and co % g == 0):
     def f(c_in, c_out, k, size, groups, bias_flag=True):
         if not check(c_in, c_out, groups):
-            raise ValueError(f"groups={groups} does not divide the channels")
+            raise ValueError(f"groups={groups} must divide in_channels={c_in} and out_channels={c_out}")
         w = weights(c_in, c_out, k, groups)
         return w + bias(c_out, groups, bias_flag), size * size * w
 

@@ -116,6 +116,8 @@ def adapter(obj, case):
         if bias is not None:
             linear.bias.copy_(bias)
     conv = obj(linear)
+    if not (same_value(linear.weight.detach(), weight) and (bias is None or same_value(linear.bias.detach(), bias))):
+        note_mutation("linear (its weight or bias)")
     if not isinstance(conv, _torch.nn.Conv2d):
         raise TypeError(f"linear_to_conv1x1 must return an nn.Conv2d, got {type(conv).__name__}")
     with _torch.no_grad():

@@ -4,6 +4,7 @@ ratio 1/N + 1/K², channel shuffle."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,17 +29,23 @@ def adapter(obj, case):
         raise
     except Exception as err:
         message = str(err).splitlines()[0][:200] if str(err) else ""
-        return {"raised": type(err).__name__, "message": message}
+        name = "ValueError" if isinstance(err, ValueError) else type(err).__name__  # a subclass is a ValueError
+        return {"raised": name, "message": message, "type": type(err).__name__}
 """
 
 
 def _grouped_ref(c_in, c_out, k, size, groups, bias=True):
     if c_in % groups:
-        return {"raised": "ValueError", "why": f"groups={groups} does not divide in_channels={c_in}"}
+        return {
+            "raised": "ValueError",
+            "why": f"groups={groups} does not divide in_channels={c_in}",
+            "names": [str(groups), str(c_in)],
+        }
     if c_out % groups:
         return {
             "raised": "ValueError",
             "why": f"groups={groups} divides in_channels={c_in} but not out_channels={c_out}",
+            "names": [str(groups), str(c_out)],
         }
     weights = c_out * (c_in // groups) * k * k
     return {"value": (weights + (c_out if bias else 0), size * size * weights)}
@@ -50,8 +57,8 @@ def _outcome(fn: Callable[..., Any]) -> Callable[..., dict]:
     def wrapped(*args):
         try:
             return {"value": fn(*args)}
-        except Exception as err:
-            return {"raised": type(err).__name__, "message": str(err)}
+        except Exception as err:  # a mistake model explains values only, never a raise
+            return {"raised": type(err).__name__, "message": str(err), "model_raised": True}
 
     return wrapped
 
@@ -62,6 +69,8 @@ _RAISE_HINT = "groups must divide both in_channels and out_channels: raise Value
 def _grouped_compare(expected: dict, received: Any) -> Failure | None:
     if not isinstance(received, dict) or not ({"value"} <= set(received) or {"raised"} <= set(received)):
         return Failure("the result could not be read", hint="return a tuple (params, macs)")
+    if expected.get("model_raised"):
+        return Failure("a mistake model raised")
     if "raised" in expected:
         if "raised" not in received:
             return Failure(
@@ -76,6 +85,16 @@ def _grouped_compare(expected: dict, received: Any) -> Failure | None:
                 "ValueError",
                 received["raised"],
                 "raise ValueError (not assert, not another error type) when groups does not divide the channels",
+            )
+        message = str(received.get("message", ""))
+        missing = [v for v in expected.get("names", ()) if not re.search(rf"(?<!\d){v}(?!\d)", message)]
+        if missing:
+            return Failure(
+                "the ValueError's message does not name the values",
+                f"a message naming {' and '.join(expected['names'])}, e.g. {expected['why']!r}",
+                repr(message),
+                "name the argument, its value and the channel count it must divide, e.g. "
+                "ValueError(f'groups={groups} must divide in_channels={in_channels}')",
             )
         return None
     if "raised" in received:

@@ -19,7 +19,10 @@ def adapter(obj, case):
     with _torch.no_grad():
         conv.weight.copy_(weight)
         conv.bias.copy_(bias)
-    return obj(coarse, fine, conv)
+    out = obj(coarse, fine, conv)
+    if not (same_value(conv.weight.detach(), weight) and same_value(conv.bias.detach(), bias)):
+        note_mutation("lateral_conv (its weight or bias)")
+    return out
 """
 
 
@@ -28,13 +31,13 @@ def _lateral(fine, weight, bias):
 
 
 def _up(x, size, mode="nearest"):
-    if mode == "nearest":
-        return F.interpolate(x.double(), size=tuple(size), mode="nearest")
+    if mode in ("nearest", "nearest-exact"):
+        return F.interpolate(x.double(), size=tuple(size), mode=mode)
     return F.interpolate(x.double(), size=tuple(size), mode=mode, align_corners=False)
 
 
-def _merge_ref(coarse, fine, weight, bias):
-    return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:])
+def _merge_ref(coarse, fine, weight, bias, mode="nearest"):
+    return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:], mode)
 
 
 def _merge_case(
@@ -109,6 +112,7 @@ _MERGE = function_exercise(
     "F.interpolate(coarse, size=fine.shape[-2:], mode='nearest') (scale_factor=2 fails on odd sizes), "
     "and apply the lateral to the fine map, not to the coarse one",
     adapter=_MERGE_ADAPTER,
+    accept=[lambda coarse, fine, wt, b: _merge_ref(coarse, fine, wt, b, "nearest-exact")],
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +130,12 @@ def adapter(obj, case):
             conv.weight.copy_(weight)
             conv.bias.copy_(bias)
         laterals.append(conv)
-    return obj(list(features), laterals)
+    out = obj(features, laterals)
+    for conv, (weight, bias) in zip(laterals, params):
+        if not (same_value(conv.weight.detach(), weight) and same_value(conv.bias.detach(), bias)):
+            note_mutation("laterals (a conv's weight or bias)")
+            break
+    return out
 """
 
 
@@ -210,6 +219,7 @@ _TOP_DOWN = function_exercise(
     error_hint="features and laterals are lists of the same length, fine → coarse; upsample with "
     "size=features[i].shape[-2:] (odd sizes), and return a list of tensors",
     adapter=_TOP_DOWN_ADAPTER,
+    accept=[lambda features, params: _td(features, params, mode="nearest-exact")],
 )
 
 # ---------------------------------------------------------------------------------------------
