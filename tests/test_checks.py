@@ -326,7 +326,7 @@ WRONG += [
     ),
     ("ex03_inception_module", _inception(final_relu=False), "ReLU is missing"),
     ("ex03_inception_module", _inception(order=(3, 2, 1, 0)), "concatenation order"),
-    ("ex03_inception_module", _inception(pool_padding=0), "padding=1"),
+    ("ex03_inception_module", _inception(pool_padding=0), "same H and W"),
     ("ex03_inception_module", _inception(out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5), "out_channels"),
     (
         "ex03_inception_module",

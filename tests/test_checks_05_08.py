@@ -307,7 +307,7 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex07_lateral_merge", _merge_bilinear, "nearest"),
     ("ex07_lateral_merge", _merge_shrink_fine, "FINE map's size"),
     ("ex07_lateral_merge", _merge_no_lateral, "lateral"),
-    ("ex07_lateral_merge", _merge_scale_factor, "size=fine.shape[-2:]"),
+    ("ex07_lateral_merge", _merge_scale_factor, "scale factor of 2"),
     ("ex07_lateral_merge", _merge_no_bias, "bias"),
     ("ex07_top_down", _td(accumulate=False), "MERGED map"),
     ("ex07_top_down", _td(reverse=True), "fine → coarse"),
@@ -332,7 +332,11 @@ WRONG: list[tuple[str, object, str]] = [
         lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
         "not MACs",
     ),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)), "level i"),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)),
+        "not one of the known mistakes",
+    ),
     # 08
     ("ex08_arithmetic_intensity", _intensity(flops_per_mac=1), "two FLOPs"),
     ("ex08_arithmetic_intensity", _intensity(bytes_per=1), "4 bytes"),

@@ -3,6 +3,7 @@ changed in place are reported; borderline answers the text allows pass; types ar
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -247,3 +248,145 @@ def test_a_value_error_must_name_the_values():
 
     verdict = testing.assert_fails_with("ex06_grouped_conv_cost", grouped, "name the argument")
     assert "does not name the values" in verdict.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Hints: staged on request, named mistakes only when they happened
+# ---------------------------------------------------------------------------------------------
+def test_hint_gives_the_next_level_each_call(capsys):
+    checks.reset_hints("ex06_channel_shuffle")
+    texts = []
+    for _ in range(4):
+        checks.hint("ex06_channel_shuffle")
+        texts.append(capsys.readouterr().out)
+    assert "hint 1 of 3" in texts[0] and "a nudge" not in texts[0] and "the idea" in texts[0]
+    assert "hint 2 of 3" in texts[1] and "hint 3 of 3" in texts[2]
+    assert "transpose(1, 2)" in texts[2] and "transpose(1, 2)" not in texts[0]
+    assert texts[3] == texts[2]  # past the last level the formula stays
+    assert checks.hints_opened()["ex06_channel_shuffle"] == 3
+    checks.reset_hints("ex06_channel_shuffle")
+
+
+def test_every_exercise_has_three_levels_and_a_difficulty():
+    for name, exercise in checks.all_exercises().items():
+        if exercise.lesson <= "08":
+            assert len(exercise.hints) == 3 and len(set(exercise.hints)) == 3, name
+            assert 1 <= exercise.difficulty <= 3, name
+
+
+def test_a_failed_verdict_offers_the_hint():
+    verdict = testing.check("ex06_channel_shuffle", lambda x, groups: x.clone())
+    assert "checks.hint('ex06_channel_shuffle')" in verdict.text
+
+
+def test_an_unknown_mistake_is_called_so():
+    verdict = testing.check("ex06_separable_cost_ratio", lambda m, n, k, s: 0.123)
+    assert "not one of the known mistakes" in verdict.text
+    assert "1/N + 1/K²" not in verdict.text  # the formula comes only through checks.hint
+
+
+def test_a_module_returning_only_the_depthwise_output_gets_no_inception_wording():
+    class OnlyDepthwise(nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size=3):
+            super().__init__()
+            k = kernel_size
+            self.depthwise = nn.Conv2d(in_channels, in_channels, k, padding=k // 2, groups=in_channels, bias=False)
+            self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+
+        def forward(self, x):
+            return self.depthwise(x)
+
+    verdict = testing.check("ex06_depthwise_separable", OnlyDepthwise)
+    assert verdict.status == "fail"
+    assert "add up" not in verdict.text and "channel count of the layer that produces" in verdict.text
+
+
+def test_the_stub_states_the_task_and_not_the_answer():
+    stubs = testing.stub_namespace("solutions/06_grouped_depthwise.ipynb")
+    try:
+        stubs["channel_shuffle"](torch.zeros(1, 4, 1, 1), 2)
+    except NotImplementedError as err:
+        message = str(err)
+    assert message.startswith("your code here: ") and "reshape" not in message and "transpose" not in message
+    try:
+        stubs["separable_cost_ratio"](8, 8, 3, 4)
+    except NotImplementedError as err:
+        message = str(err)
+    assert "1/N" not in message and "K²" not in message
+
+
+def _pointwise_channels_last(x, w, b):
+    n, c, h, ww = x.shape
+    return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1)
+
+
+class _SeparablePadded1x1(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size=3):
+        super().__init__()
+        k = kernel_size
+        self.depthwise = nn.Conv2d(in_channels, in_channels, k, padding=k // 2, groups=in_channels, bias=False)
+        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+def _grouped_flops(c_in, c_out, k, size, groups, bias=True):
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"groups={groups} must divide in_channels={c_in} and out_channels={c_out}")
+    w = c_out * (c_in // groups) * k * k
+    return w + (c_out if bias else 0), 2 * size * size * w
+
+
+NEW_MISTAKES = [
+    (
+        "ex00_conv_cost",
+        lambda ci, co, k, size, s=1, p=0, bias=True: (
+            ci * co * k * k + (co if bias else 0),
+            2 * ((size + 2 * p - k) // s + 1) ** 2 * ci * co * k * k,
+        ),
+        "FLOPs",
+    ),
+    ("ex06_grouped_conv_cost", _grouped_flops, "FLOPs"),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: [(c * d + d, 2 * s * s * c * d) for c, s in zip(ch, sz, strict=True)],
+        "FLOPs",
+    ),
+    ("ex06_separable_cost_ratio", lambda m, n, k, s: float((m * k * k + m * n) // (m * n * k * k)), "//"),
+    (
+        "ex04_cheaper_block",
+        lambda w, m, s: (
+            ("bottleneck", float((18 * w * w) // (2 * w * m + 9 * m * m)))
+            if 2 * w * m + 9 * m * m < 18 * w * w
+            else ("basic", float((2 * w * m + 9 * m * m) // (18 * w * w)))
+        ),
+        "//",
+    ),
+    ("ex01_pointwise_conv", _pointwise_channels_last, "channels are left last"),
+    ("ex06_depthwise_separable", _SeparablePadded1x1, "1×1 conv takes padding=0"),
+    (
+        "ex08_arithmetic_intensity",
+        lambda ci, co, k, size, s=1, p=0, g=1, n=1: (
+            2
+            * n
+            * ((size + 2 * p - k) // s + 1) ** 2
+            * co
+            * (ci // g)
+            * k
+            * k
+            / (4 * (n * ci * size * size + co * (ci // g) * k * k + n * co * ((size + 2 * p - k) // s + 1) ** 2 + co))
+        ),
+        "biases are not part",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "wrong", "fragment"), NEW_MISTAKES, ids=[f"{n}-{f}" for n, _, f in NEW_MISTAKES])
+def test_the_added_common_mistakes_get_their_hint(name, wrong, fragment):
+    testing.assert_fails_with(name, wrong, fragment)
+
+
+def test_biases_in_the_bytes_fail_a_visible_case():
+    verdict = testing.check("ex08_arithmetic_intensity", NEW_MISTAKES[-1][1])
+    assert verdict.failures and not verdict.failures[0][0].hidden

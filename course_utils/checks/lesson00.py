@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex00_conv_output_shape(input_shape, out_channels, kernel_size, stride, padding) -> (N, C_out, H_out, W_out)
@@ -84,6 +85,9 @@ def _shape_hw_swapped(shape, c_out, k, s, p):
 
 _SHAPE = function_exercise(
     "ex00_conv_output_shape",
+    hints=HINTS["ex00_conv_output_shape"],
+    difficulty=DIFFICULTY["ex00_conv_output_shape"],
+    strict_types=True,
     points=2,
     target="conv_output_shape",
     visible=_shape_cases,
@@ -164,6 +168,8 @@ def _cost_macs_per_param(c_in, c_out, k, size, s, p, bias):
 
 _COST = function_exercise(
     "ex00_conv_cost",
+    hints=HINTS["ex00_conv_cost"],
+    difficulty=DIFFICULTY["ex00_conv_cost"],
     points=3,
     target="conv_cost",
     visible=_cost_cases,
@@ -175,6 +181,10 @@ _COST = function_exercise(
         ("MACs are counted on the input size: use the OUTPUT size (stride and padding change it)", _cost_input_size),
         ("the kernel has kernel_size × kernel_size weights per channel pair: square it", _cost_k_not_squared),
         ("by the course's convention bias additions are not MACs: count only the multiplies", _cost_macs_bias),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda *a: (_cost_ref(*a)[0], 2 * _cost_ref(*a)[1]),
+        ),
         (
             "by the course's convention bias additions are not MACs: use the weights, not the parameters, per position",
             _cost_macs_per_param,
@@ -236,6 +246,9 @@ def _conv_hidden(rng: np.random.Generator) -> list[Case]:
 
 _CONV2D = function_exercise(
     "ex00_conv2d",
+    hints=HINTS["ex00_conv2d"],
+    difficulty=DIFFICULTY["ex00_conv2d"],
+    strict_types=True,
     points=4,
     target="conv2d",
     visible=_conv_cases,

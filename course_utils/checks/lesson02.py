@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._framework import Case, Exercise, Failure, compare, function_exercise
+from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 _TOL = 1e-3  # components from float32 inputs: loose enough for float32 SVDs, tight enough to catch every mistake
 
@@ -105,6 +106,8 @@ def _pca_ascending(x, k):
 
 _CHANNEL_PCA = function_exercise(
     "ex02_channel_pca",
+    hints=HINTS["ex02_channel_pca"],
+    difficulty=DIFFICULTY["ex02_channel_pca"],
     points=3,
     target="channel_pca",
     visible=_pca_cases,
@@ -218,12 +221,14 @@ def _enc_judge(case: Case, received) -> Failure | None:
         if compare(value, received["out"], rtol=_TOL, atol=_TOL) is None:
             failure.hint = text
             return failure
-    failure.hint = "weight = components[:, :, None, None] (shape (k, C, 1, 1)), bias = -components @ mean"
+    failure.hint = UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE
     return failure
 
 
 _PCA_ENCODER = Exercise(
     "ex02_pca_encoder",
+    hints=HINTS["ex02_pca_encoder"],
+    difficulty=DIFFICULTY["ex02_pca_encoder"],
     points=3,
     target="pca_encoder",
     adapter=_ENCODER_ADAPTER,

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # The GoogLeNet paper's Table 1 rows (Szegedy et al. 2015, "Going deeper with convolutions"):
 # (in_channels, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj)
@@ -50,6 +51,8 @@ def _params_hidden(rng: np.random.Generator) -> list[Case]:
 
 _INCEPTION_PARAMS = function_exercise(
     "ex03_inception_params",
+    hints=HINTS["ex03_inception_params"],
+    difficulty=DIFFICULTY["ex03_inception_params"],
     points=2,
     target="inception_params",
     visible=_params_cases,
@@ -160,6 +163,8 @@ def _inception_key_hint(missing: list[str], unexpected: list[str]) -> str:
 
 _INCEPTION_MODULE = module_exercise(
     "ex03_inception_module",
+    hints=HINTS["ex03_inception_module"],
+    difficulty=DIFFICULTY["ex03_inception_module"],
     points=4,
     target="InceptionModule",
     visible=_module_cases,
@@ -195,8 +200,7 @@ _INCEPTION_MODULE = module_exercise(
     ],
     key_hint=_inception_key_hint,
     hint="each branch: conv → ReLU (→ conv → ReLU); pool branch: MaxPool2d(3, stride=1, padding=1) → 1×1 conv → ReLU",
-    error_hint="every branch must keep H and W so they can be concatenated: padding=1 for 3×3, padding=2 for 5×5, "
-    "and MaxPool2d(3, stride=1, padding=1)",
+    error_hint="the four branch outputs must have the same H and W to be concatenated: print each branch's output shape",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +245,8 @@ def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
 
 _CHEAPER_5X5 = function_exercise(
     "ex03_cheaper_5x5",
+    hints=HINTS["ex03_cheaper_5x5"],
+    difficulty=DIFFICULTY["ex03_cheaper_5x5"],
     points=2,
     target="cheaper_5x5",
     visible=_cheaper_cases,
@@ -254,6 +260,16 @@ _CHEAPER_5X5 = function_exercise(
         (
             "the ratio is inverted: divide the costlier design's MACs by the cheaper one's (ratio ≥ 1)",
             lambda c, r, c5, s: (_cheaper_ref(c, r, c5, s)[0], 1 / _cheaper_ref(c, r, c5, s)[1]),
+        ),
+        (
+            "the ratio is a true division: costlier / cheaper with /, not // (which drops the fraction)",
+            lambda c, r, c5, s: (
+                _cheaper_ref(c, r, c5, s)[0],
+                float(
+                    max(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
+                    // min(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
+                ),
+            ),
         ),
         (
             "you named the costlier design: return the CHEAPER one",

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..counting import conv_macs, conv_output_size
 from ._framework import Case, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex04_bottleneck_macs(in_channels, mid_channels, out_channels, size, stride=1) -> int
@@ -55,6 +56,8 @@ def _macs_hidden(rng: np.random.Generator) -> list[Case]:
 
 _BOTTLENECK_MACS = function_exercise(
     "ex04_bottleneck_macs",
+    hints=HINTS["ex04_bottleneck_macs"],
+    difficulty=DIFFICULTY["ex04_bottleneck_macs"],
     points=2,
     target="bottleneck_macs",
     visible=_macs_cases,
@@ -72,6 +75,10 @@ _BOTTLENECK_MACS = function_exercise(
         (
             "the stride is ignored: it shrinks every later layer's output (and the shortcut's)",
             lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, 1),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda c, m, o, size, stride=1: 2 * _bottleneck_macs(c, m, o, size, stride),
         ),
         (
             "the shortcut is counted at the input resolution: its 1×1 conv has the block's stride",
@@ -168,6 +175,8 @@ def _block_key_hint(missing: list[str], unexpected: list[str]) -> str:
 
 _BOTTLENECK_BLOCK = module_exercise(
     "ex04_bottleneck_block",
+    hints=HINTS["ex04_bottleneck_block"],
+    difficulty=DIFFICULTY["ex04_bottleneck_block"],
     points=4,
     target="Bottleneck",
     visible=_block_cases,
@@ -193,8 +202,7 @@ _BOTTLENECK_BLOCK = module_exercise(
     ],
     key_hint=_block_key_hint,
     hint="relu(bn1(conv1(x))) → relu(bn2(conv2(·))) → bn3(conv3(·)), add shortcut(x), then relu",
-    error_hint="the shortcut must match the main path's shape: a 1×1 conv with the block's stride when stride ≠ 1 or "
-    "in_channels ≠ out_channels",
+    error_hint="the main path and the shortcut must have the same shape to be added: print both shapes (a 1×1 conv takes padding=0, the 3×3 padding=1, and both paths must apply the block's stride)",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +245,8 @@ def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
 
 _CHEAPER_BLOCK = function_exercise(
     "ex04_cheaper_block",
+    hints=HINTS["ex04_cheaper_block"],
+    difficulty=DIFFICULTY["ex04_cheaper_block"],
     points=2,
     target="cheaper_block",
     visible=_cheaper_cases,
@@ -258,6 +268,13 @@ _CHEAPER_BLOCK = function_exercise(
         (
             "the ratio is inverted: divide the costlier block's MACs by the cheaper one's (ratio ≥ 1)",
             lambda w, m, s: (_cheaper_ref(w, m, s)[0], 1 / _cheaper_ref(w, m, s)[1]),
+        ),
+        (
+            "the ratio is a true division: costlier / cheaper with /, not // (which drops the fraction)",
+            lambda w, m, s: (
+                _cheaper_ref(w, m, s)[0],
+                float(max(_basic(w, m, s), _bottle(w, m, s)) // min(_basic(w, m, s), _bottle(w, m, s))),
+            ),
         ),
         (
             "you named the costlier block: return the CHEAPER one",

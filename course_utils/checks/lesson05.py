@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex05_fc_weight_to_conv(weight, in_channels, kernel_size): (out, C·K·K) -> (out, C, K, K)
@@ -51,6 +52,9 @@ def _fc_hidden(rng: np.random.Generator) -> list[Case]:
 
 _FC_TO_CONV = function_exercise(
     "ex05_fc_weight_to_conv",
+    hints=HINTS["ex05_fc_weight_to_conv"],
+    difficulty=DIFFICULTY["ex05_fc_weight_to_conv"],
+    strict_types=True,
     points=3,
     target="fc_weight_to_conv",
     visible=_fc_cases,
@@ -81,7 +85,7 @@ _FC_TO_CONV = function_exercise(
         ),
     ],
     hint="conv_weight[o, c, h, w] must equal weight[o, c·K·K + h·K + w]: that is weight.reshape(out, C, K, K)",
-    error_hint="weight has shape (out, C·K·K): reshape it to (weight.shape[0], in_channels, kernel_size, kernel_size)",
+    error_hint="weight has shape (out, C·K·K) and the result must be (out, C, K, K): print the shapes at each step",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -137,6 +141,8 @@ def _map_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SCORE_MAP = function_exercise(
     "ex05_score_map_shape",
+    hints=HINTS["ex05_score_map_shape"],
+    difficulty=DIFFICULTY["ex05_score_map_shape"],
     points=2,
     target="score_map_shape",
     visible=_map_cases,
@@ -217,6 +223,8 @@ def _head_hidden(rng: np.random.Generator) -> list[Case]:
 
 _HEAD = function_exercise(
     "ex05_head_params",
+    hints=HINTS["ex05_head_params"],
+    difficulty=DIFFICULTY["ex05_head_params"],
     points=2,
     target="head_params",
     visible=_head_cases,

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ._framework import Case, Exercise, Failure, compare, describe, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex06_grouped_conv_cost(in_channels, out_channels, kernel_size, input_size, groups, bias=True) -> (params, macs)
@@ -166,6 +167,8 @@ def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else
 
 _GROUPED = function_exercise(
     "ex06_grouped_conv_cost",
+    hints=HINTS["ex06_grouped_conv_cost"],
+    difficulty=DIFFICULTY["ex06_grouped_conv_cost"],
     points=3,
     target="grouped_conv_cost",
     visible=_grouped_cases,
@@ -192,6 +195,15 @@ _GROUPED = function_exercise(
         (
             "the bias is forgotten: with bias=True there are out_channels extra parameters",
             _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: 0)),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            _outcome(
+                lambda ci, co, k, size, g, bias=True: (
+                    _grouped_ref(ci, co, k, size, g, bias)["value"][0],
+                    2 * _grouped_ref(ci, co, k, size, g, bias)["value"][1],
+                )
+            ),
         ),
         (
             "bias=False means no bias parameters: count them only when bias is True",
@@ -276,6 +288,8 @@ def _sep_reference(c_in: int, c_out: int, k: int = 3) -> nn.Module:
 
 _SEP_MODULE = module_exercise(
     "ex06_depthwise_separable",
+    hints=HINTS["ex06_depthwise_separable"],
+    difficulty=DIFFICULTY["ex06_depthwise_separable"],
     points=3,
     target="DepthwiseSeparableConv",
     visible=_sep_cases,
@@ -301,8 +315,7 @@ _SEP_MODULE = module_exercise(
     ],
     key_hint="name the two convs exactly `self.depthwise` and `self.pointwise`",
     hint="forward must return self.pointwise(self.depthwise(x))",
-    error_hint="depthwise: nn.Conv2d(in_channels, in_channels, kernel_size, padding=kernel_size // 2, groups=in_channels, "
-    "bias=False); pointwise: nn.Conv2d(in_channels, out_channels, 1, bias=False)",
+    error_hint="your module raised on a valid input: print the shape after each conv; the depthwise conv keeps in_channels",
 )
 _sep_module_judge = _SEP_MODULE.judge
 
@@ -360,6 +373,8 @@ def _ratio_ref(m, n, k, size):
 
 _RATIO = function_exercise(
     "ex06_separable_cost_ratio",
+    hints=HINTS["ex06_separable_cost_ratio"],
+    difficulty=DIFFICULTY["ex06_separable_cost_ratio"],
     points=2,
     target="separable_cost_ratio",
     visible=lambda: [
@@ -409,6 +424,10 @@ _RATIO = function_exercise(
             lambda m, n, k, s: 1 / m + 1 / (k * k),
         ),
         ("you left out the depthwise conv's own cost, the 1/N term", lambda m, n, k, s: 1 / (k * k)),
+        (
+            "the ratio is a true division: use /, not // (an integer division of a smaller count by a larger one is 0)",
+            lambda m, n, k, s: float((s * s * m * k * k + s * s * m * n) // (s * s * m * n * k * k)),
+        ),
         ("you left out the pointwise conv's cost, the 1/K² term", lambda m, n, k, s: 1 / n),
     ],
     hint="separable = S²·M·K² + S²·M·N, standard = S²·M·N·K²; their ratio is 1/N + 1/K²",
@@ -459,6 +478,8 @@ def _shuffle_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SHUFFLE = function_exercise(
     "ex06_channel_shuffle",
+    hints=HINTS["ex06_channel_shuffle"],
+    difficulty=DIFFICULTY["ex06_channel_shuffle"],
     points=2,
     target="channel_shuffle",
     visible=_shuffle_cases,
@@ -476,7 +497,7 @@ _SHUFFLE = function_exercise(
         ),
     ],
     hint="x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
-    error_hint="x is (N, C, H, W): reshape to (N, groups, C // groups, H, W), transpose axes 1 and 2, reshape back",
+    error_hint="x is (N, C, H, W) and groups divides C: print the shape after each step of your reshaping",
 )
 
 EXERCISES: list[Exercise] = [_GROUPED, _SEP, _RATIO, _SHUFFLE]

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex07_lateral_merge(coarse, fine, lateral_conv) -> lateral_conv(fine) + nearest-upsample(coarse to fine's H, W)
@@ -80,6 +81,8 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
 
 _MERGE = function_exercise(
     "ex07_lateral_merge",
+    hints=HINTS["ex07_lateral_merge"],
+    difficulty=DIFFICULTY["ex07_lateral_merge"],
     points=3,
     target="lateral_merge",
     visible=_merge_cases,
@@ -108,9 +111,8 @@ _MERGE = function_exercise(
         ),
     ],
     hint="return lateral_conv(fine) + F.interpolate(coarse, size=fine.shape[-2:], mode='nearest')",
-    error_hint="lateral_conv(fine) is (N, D, H, W); upsample the coarse map to exactly that (H, W) with "
-    "F.interpolate(coarse, size=fine.shape[-2:], mode='nearest') (scale_factor=2 fails on odd sizes), "
-    "and apply the lateral to the fine map, not to the coarse one",
+    error_hint="lateral_conv(fine) is (N, D, H, W): the upsampled coarse map must have exactly that H and W "
+    "(a scale factor of 2 fails on odd sizes), and the lateral conv reads the fine map",
     adapter=_MERGE_ADAPTER,
     accept=[lambda coarse, fine, wt, b: _merge_ref(coarse, fine, wt, b, "nearest-exact")],
 )
@@ -194,6 +196,8 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
 
 _TOP_DOWN = function_exercise(
     "ex07_top_down",
+    hints=HINTS["ex07_top_down"],
+    difficulty=DIFFICULTY["ex07_top_down"],
     points=3,
     target="top_down",
     visible=_td_cases,
@@ -216,8 +220,8 @@ _TOP_DOWN = function_exercise(
     ],
     hint="start from laterals[-1](features[-1]) and walk to the finer levels: "
     "merged[i] = laterals[i](features[i]) + F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
-    error_hint="features and laterals are lists of the same length, fine → coarse; upsample with "
-    "size=features[i].shape[-2:] (odd sizes), and return a list of tensors",
+    error_hint="features and laterals are lists of the same length, fine → coarse; each upsampled map must have "
+    "exactly the size of the level it is added to (odd sizes too); return a list of tensors",
     adapter=_TOP_DOWN_ADAPTER,
     accept=[lambda features, params: _td(features, params, mode="nearest-exact")],
 )
@@ -250,6 +254,8 @@ def _costs_hidden(rng: np.random.Generator) -> list[Case]:
 
 _COSTS = function_exercise(
     "ex07_lateral_costs",
+    hints=HINTS["ex07_lateral_costs"],
+    difficulty=DIFFICULTY["ex07_lateral_costs"],
     points=2,
     target="lateral_costs",
     visible=lambda: [
@@ -265,6 +271,10 @@ _COSTS = function_exercise(
         (
             "the biases are forgotten: each lateral conv has out_channels of them",
             lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda ch, sz, d=256: [(c * d + d, 2 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
         ),
         (
             "a lateral is a 1×1 conv: C_i·D weights, not 9× that",
