@@ -3,6 +3,9 @@ changed in place are reported; borderline answers the text allows pass; types ar
 
 from __future__ import annotations
 
+import inspect
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -390,3 +393,61 @@ def test_the_added_common_mistakes_get_their_hint(name, wrong, fragment):
 def test_biases_in_the_bytes_fail_a_visible_case():
     verdict = testing.check("ex08_arithmetic_intensity", NEW_MISTAKES[-1][1])
     assert verdict.failures and not verdict.failures[0][0].hidden
+
+
+# ---------------------------------------------------------------------------------------------
+# Every exercise: the solution changed to modify one of its inputs in place is reported
+# ---------------------------------------------------------------------------------------------
+def _mutate_first(args):
+    """Change the first argument that can be changed in place; its position, or None when all are numbers."""
+    for i, arg in enumerate(args):
+        if isinstance(arg, torch.Tensor):
+            arg.add_(1.0)
+            return i
+        if isinstance(arg, np.ndarray):
+            arg += 1.0
+            return i
+        if isinstance(arg, nn.Module):
+            with torch.no_grad():
+                next(arg.parameters()).mul_(2.0)
+            return i
+        if isinstance(arg, list) and arg:
+            arg.append(arg[0])
+            return i
+    return None
+
+
+def _mutating(solution, changed):
+    """The solution, changed to modify an input after computing its answer; ``changed`` records that it did."""
+    if isinstance(solution, type):  # a module: its forward changes x after computing the output
+
+        class Mutating(solution):
+            def forward(self, x):
+                out = super().forward(x)
+                x.mul_(2.0)
+                changed.append(True)
+                return out
+
+        return Mutating
+
+    def mutating(*args):
+        out = solution(*args)
+        if _mutate_first(args) is not None:
+            changed.append(True)
+        return out
+
+    mutating.__signature__ = inspect.signature(solution)
+    return mutating
+
+
+EXERCISES_00_08 = [e for e in checks.all_exercises().values() if e.lesson <= "08"]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES_00_08, ids=lambda e: e.name)
+def test_every_exercise_reports_an_input_changed_in_place(exercise, exercise_namespaces):
+    solution = exercise_namespaces[exercise.lesson][0][exercise.target]
+    changed: list[bool] = []
+    verdict = testing.check(exercise.name, _mutating(solution, changed))
+    if not changed:
+        pytest.skip("its arguments are numbers, which cannot be changed in place")
+    assert verdict.status == "fail" and "in place" in verdict.text, verdict.text

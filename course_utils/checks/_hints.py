@@ -64,6 +64,14 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "weight = components[:, :, None, None]; bias = −(components @ mean), both as float32 tensors copied into "
         "nn.Conv2d(C, k, 1)",
     ),
+    "ex02_signal_kept": (
+        "do what exercise 1 does (inside this function): which directions does PCA keep for a given k, and how "
+        "much of a unit vector lies in the space they span?",
+        "the top-k components are orthonormal rows; the squared length of the signal's projection on their span is "
+        "the sum of its squared dot products with them; normalise the signal first and centre the pixels",
+        "s = signal / ‖signal‖; components = (rows of Vt of the centred (N·H·W, C) pixels)[:k]; "
+        "return float(np.sum((components @ s) ** 2))",
+    ),
     "ex03_inception_params": (
         "list the convolutions of the four branches first (there are six), with their input and output channels",
         "the 3×3 and 5×5 convs read the REDUCED maps; the pool has no parameters but its 1×1 projection has; every "
@@ -116,11 +124,20 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "the count is the number of whole steps plus the first position; the pools round down",
         "H_out = (height − window) // stride + 1, the same for W, from the stride and window given (not 32 and 224)",
     ),
-    "ex05_head_params": (
-        "list each head's layers with their inputs and outputs; only Linear and Conv2d have parameters",
-        "a Linear(i, o) has i·o + o parameters; the FC head's first Linear reads the flattened C·S·S map; the GAP "
-        "head's 1×1 conv does not depend on the map size",
-        "FC = (C·S²·h + h) + (h·h + h) + (h·classes + classes); GAP = C·classes + classes",
+    "ex05_receptive_field": (
+        "walk the layers from the input and keep three numbers: how wide one cell's view is, how far apart "
+        "neighbouring cells are (in input pixels), and where the first cell's view starts",
+        "a K×K layer widens the view by K − 1 of ITS input's cells, and each of those cells is `jump` input pixels "
+        "apart; its stride then multiplies the jump for the layers after it; its padding moves the start outward",
+        "start from (field, jump, start) = (1, 1, 0); per layer: start −= padding·jump; field += (K − 1)·jump; "
+        "jump *= stride",
+    ),
+    "ex05_keras_fc_to_conv": (
+        "write the flat index of (c, h, w) in each order: PyTorch's (C, H, W) and the channels-last (H, W, C); "
+        "the buggy line assumes the first",
+        "undo the channels-last flatten first (a reshape to the axes in the order they were flattened), then move "
+        "the channel axis to where PyTorch's conv weight has it",
+        "weight.reshape(out_features, kernel_size, kernel_size, in_channels).permute(0, 3, 1, 2)",
     ),
     "ex06_grouped_conv_cost": (
         "what does one kernel of a grouped conv see: all the input channels, or some of them?",
@@ -197,6 +214,7 @@ DIFFICULTY: dict[str, int] = {
     "ex01_pointwise_vs_dense": 1,
     "ex02_channel_pca": 2,
     "ex02_pca_encoder": 3,
+    "ex02_signal_kept": 3,
     "ex03_inception_params": 1,
     "ex03_inception_module": 2,
     "ex03_cheaper_5x5": 2,
@@ -205,7 +223,8 @@ DIFFICULTY: dict[str, int] = {
     "ex04_cheaper_block": 2,
     "ex05_fc_weight_to_conv": 2,
     "ex05_score_map_shape": 1,
-    "ex05_head_params": 1,
+    "ex05_receptive_field": 2,
+    "ex05_keras_fc_to_conv": 3,
     "ex06_grouped_conv_cost": 2,
     "ex06_depthwise_separable": 2,
     "ex06_separable_cost_ratio": 1,

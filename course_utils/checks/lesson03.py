@@ -135,10 +135,10 @@ def _module_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("1×1 spatial size", _module_case(rng, (4, 2, 2, 3, 1, 2, 1), 2, 1, 1)),
         Case("odd sizes (padding must keep H and W)", _module_case(rng, (5, 3, 2, 4, 2, 3, 2), 1, 7, 3)),
-        Case("pool_proj wider than the rest", _module_case(rng, (4, 1, 1, 1, 1, 1, 9), 1, 4, 4)),
+        Case("pool_proj wider than the rest, non-square", _module_case(rng, (4, 1, 1, 1, 1, 1, 9), 1, 4, 6)),
         Case(
             "GoogLeNet (3a) widths, scaled down by 8",
-            _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 5),
+            _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 7),
         ),
     ]
     for i in range(3):
@@ -229,17 +229,23 @@ def _cheaper_cases() -> list[Case]:
 
 
 def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases favour each design, so always naming one of them earns at most half the points."""
     cases = [
         Case("GoogLeNet (4e) 5×5 branch on 14×14", {"args": [528, 32, 128, 14]}),
         Case("reduction to a single channel", {"args": [64, 1, 64, 7]}),
         Case("reduction that does not pay off", {"args": [8, 8, 4, 5]}),
+        Case("a reduction as wide as the input", {"args": [32, 32, 32, 9]}),
     ]
-    while len(cases) < 8:
-        c, r, c5, size = (
-            int(v) for v in (rng.integers(1, 513), rng.integers(1, 129), rng.integers(1, 257), rng.integers(1, 57))
-        )
-        if _macs_direct(c, r, c5, size) != _macs_reduced(c, r, c5, size):
-            cases.append(Case(f"random widths #{len(cases) - 2}", {"args": [c, r, c5, size]}))
+    while len(cases) < 8:  # reductions wider than the input: the direct conv wins
+        c = int(rng.integers(1, 129))
+        r, c5, size = c + int(rng.integers(1, 129)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
+        if _macs_direct(c, r, c5, size) < _macs_reduced(c, r, c5, size):
+            cases.append(Case(f"a wide reduction #{len(cases) - 3}", {"args": [c, r, c5, size]}))
+    while len(cases) < 10:  # narrow reductions: the reduced design wins
+        c = int(rng.integers(64, 513))
+        r, c5, size = int(rng.integers(1, c // 4)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
+        if _macs_reduced(c, r, c5, size) < _macs_direct(c, r, c5, size):
+            cases.append(Case(f"a narrow reduction #{len(cases) - 7}", {"args": [c, r, c5, size]}))
     return cases
 
 

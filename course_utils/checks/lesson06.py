@@ -118,13 +118,15 @@ def _grouped_cases() -> list[Case]:
 
 
 def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
+    """Five value cases (bias on some, off on others), one where groups divides only out_channels, and six
+    where it divides in_channels but not out_channels (the check most often left out)."""
     c = int(rng.integers(2, 65))
     g = int(rng.choice([2, 3, 4, 8]))
-    return [
+    cases = [
         Case("depthwise: groups = in_channels = out_channels", {"args": [c, c, 3, int(rng.integers(4, 30)), c, True]}),
         Case(
-            "groups=1 is an ordinary conv",
-            {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, True]},
+            "groups=1 is an ordinary conv, no bias",
+            {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, False]},
         ),
         Case(
             "a grouped 1×1 conv (ShuffleNet)",
@@ -137,22 +139,19 @@ def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
         Case(
             "5×5 kernel, no bias", {"args": [g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9)), 5, 10, g, False]}
         ),
-        Case("groups divides in_channels but not out_channels", {"args": [32, 30, 3, 7, 4, True]}),
         Case("groups divides out_channels but not in_channels", {"args": [30, 32, 1, 7, 4, False]}),
-        Case(
-            "random grouped conv",
-            {
-                "args": [
-                    g * int(rng.integers(1, 33)),
-                    g * int(rng.integers(1, 33)),
-                    int(rng.choice([1, 3, 5])),
-                    int(rng.integers(1, 57)),
-                    g,
-                    bool(rng.integers(0, 2)),
-                ]
-            },
-        ),
     ]
+    for i in range(6):
+        groups = int(rng.choice([2, 3, 4, 8]))
+        c_in = groups * int(rng.integers(1, 17))
+        c_out = groups * int(rng.integers(1, 17)) + int(rng.integers(1, groups))
+        cases.append(
+            Case(
+                f"groups divides in_channels but not out_channels #{i + 1}",
+                {"args": [c_in, c_out, int(rng.choice([1, 3, 5])), int(rng.integers(1, 57)), groups, bool(i % 2)]},
+            )
+        )
+    return cases
 
 
 def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else 0, check=True):
@@ -264,8 +263,8 @@ def _sep_hidden(rng: np.random.Generator) -> list[Case]:
     return [
         Case("C_in = C_out (catches the pointwise conv applied first)", _sep_case(rng, 6, 6, 3, 2, 5, 5)),
         Case("7×7 kernel (padding grows with the kernel)", _sep_case(rng, 3, 4, 7, 1, 9, 9)),
-        Case("a single input channel", _sep_case(rng, 1, 4, 3, 1, 5, 6)),
-        Case("channel reduction 16 → 2", _sep_case(rng, 16, 2, 3, 2, 4, 4)),
+        Case("a single input channel, 5×5 kernel", _sep_case(rng, 1, 4, 5, 1, 5, 6)),
+        Case("channel reduction 16 → 2 with a 1×1 depthwise kernel", _sep_case(rng, 16, 2, 1, 2, 4, 4)),
         Case("non-square input, 5×5 kernel", _sep_case(rng, 5, 7, 5, 1, 6, 11)),
         Case(
             "random sizes",

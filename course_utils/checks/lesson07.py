@@ -64,12 +64,12 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("fine channels = pyramid channels (catches a forgotten lateral)", _merge_case(rng, 1, 5, 5, 6, 6)),
         Case("fine map of odd size: upsample to its size, not by 2", _merge_case(rng, 1, 4, 2, 7, 7)),
-        Case("more backbone channels than pyramid channels", _merge_case(rng, 2, 3, 16, 4, 8)),
-        Case("non-square maps", _merge_case(rng, 1, 4, 3, 4, 10)),
+        Case("more backbone channels than pyramid channels, odd height", _merge_case(rng, 2, 3, 16, 5, 8)),
+        Case("non-square maps, odd width", _merge_case(rng, 1, 4, 3, 4, 9)),
         Case("a 1×1 coarse map", _merge_case(rng, 2, 3, 2, 2, 2)),
     ]
-    for i in range(2):
-        h, w = int(rng.integers(2, 12)), int(rng.integers(2, 12))
+    for i in range(2):  # odd sizes, where an upsampling by 2 overshoots
+        h, w = 2 * int(rng.integers(1, 6)) + 1, int(rng.integers(2, 12))
         cases.append(
             Case(
                 f"random sizes #{i + 1}",
@@ -185,7 +185,7 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
             _td_case(
                 rng,
                 int(rng.integers(1, 3)),
-                [int(c) for c in rng.integers(1, 9, size=int(rng.integers(2, 5)))],
+                [int(c) for c in rng.integers(1, 9, size=int(rng.integers(3, 5)))],
                 int(rng.integers(1, 9)),
                 int(rng.integers(8, 20)),
                 int(rng.integers(8, 20)),

@@ -65,26 +65,27 @@ def _ai_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a 1×1 conv", {"args": [int(rng.integers(16, 1025)), int(rng.integers(16, 1025)), 1, 14, 1, 0, 1, 8]}),
         Case("a grouped conv, groups=4", {"args": [4 * c, 4 * c, 3, 14, 1, 1, 4, 2]}),
         Case("batch of 1 (weights weigh the most)", {"args": [512, 512, 3, 7, 1, 1, 1, 1]}),
+        Case("a grouped 1×1 conv, groups=8, stride 2", {"args": [8 * c, 16 * c, 1, 28, 2, 0, 8, 2]}),
         Case(
-            "no padding: the output shrinks",
-            {"args": [int(rng.integers(3, 64)), int(rng.integers(3, 64)), 5, 20, 1, 0, 1, 2]},
+            "no padding: the output shrinks (groups=3)",
+            {"args": [3 * int(rng.integers(1, 22)), 3 * int(rng.integers(1, 22)), 5, 20, 1, 0, 3, 2]},
         ),
         Case("a depthwise 5×5 conv at stride 2", {"args": [c, c, 5, 28, 2, 2, c, 8]}),
     ]
-    for i in range(2):
+    for i in range(2):  # a grouped layer and a plain one, so that half the hidden cases have groups > 1
         k = int(rng.choice([1, 3, 5]))
         cases.append(
             Case(
                 f"random layer #{i + 1}",
                 {
                     "args": [
-                        int(rng.integers(1, 257)),
-                        int(rng.integers(1, 257)),
+                        2 * int(rng.integers(1, 129)),
+                        2 * int(rng.integers(1, 129)),
                         k,
                         int(rng.integers(k + 2, 60)),
                         int(rng.integers(1, 3)),
                         k // 2,
-                        1,
+                        1 if i else 2,
                         int(rng.integers(1, 17)),
                     ]
                 },
@@ -170,11 +171,14 @@ def _roof_hidden(rng: np.random.Generator) -> list[Case]:
             {"args": [float(rng.uniform(0.05, 0.5)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]},
         ),
     ]
-    for i in range(3):
+    for i in range(4):  # two on each side of the ridge point
+        peak, bandwidth = float(rng.uniform(10, 500)), float(rng.uniform(5, 100))
+        ridge = peak / bandwidth
+        intensity = ridge * float(rng.uniform(1.2, 20)) if i % 2 else ridge * float(rng.uniform(0.05, 0.8))
         cases.append(
             Case(
-                f"random machine and layer #{i + 1}",
-                {"args": [float(rng.uniform(0.1, 50)), float(rng.uniform(10, 500)), float(rng.uniform(5, 100))]},
+                f"random machine and layer #{i + 1} ({'compute' if i % 2 else 'memory'}-bound)",
+                {"args": [intensity, peak, bandwidth]},
             )
         )
     return cases
