@@ -81,7 +81,23 @@ def _kept(centre=True, rows=True, squared=True, normalise=True):
     return f
 
 
+def _inception_macs(k5=5, reduce=True, pool=True):
+    def f(c, c1, r3, c3, r5, c5, pp, size):
+        per_pixel = c * c1 + (c * pp if pool else 0)
+        if reduce:
+            per_pixel += c * r3 + r3 * c3 * 9 + c * r5 + r5 * c5 * k5 * k5
+        else:
+            per_pixel += c * c3 * 9 + c * c5 * k5 * k5
+        return size * size * per_pixel
+
+    return f
+
+
 WRONG: list[tuple[str, object, str]] = [
+    ("ex03_inception_macs", _inception_macs(k5=3, reduce=False), "buggy count itself"),
+    ("ex03_inception_macs", _inception_macs(reduce=False), "reductions are still missing"),
+    ("ex03_inception_macs", _inception_macs(k5=3), "still counted with a 3×3 kernel"),
+    ("ex03_inception_macs", _inception_macs(pool=False), "pool branch"),
     ("ex02_signal_kept", _kept(centre=False), "centre the pixels"),
     ("ex02_signal_kept", _kept(rows=False), "ROWS of Vt"),
     ("ex02_signal_kept", _kept(squared=False), "SQUARED length"),

@@ -89,6 +89,13 @@ def inception_params_from_modules(c, c1, r3, c3, r5, c5, pp):
     return sum(p.numel() for conv in convs for p in conv.parameters())
 
 
+def inception_macs_from_modules(c, c1, r3, c3, r5, c5, pp, size):
+    with torch.device("meta"):
+        convs = [nn.Conv2d(c, c1, 1), nn.Conv2d(c, r3, 1), nn.Conv2d(r3, c3, 3), nn.Conv2d(c, r5, 1)]
+        convs += [nn.Conv2d(r5, c5, 5), nn.Conv2d(c, pp, 1)]
+    return sum(size * size * conv.weight.numel() for conv in convs)  # 'same' padding: every conv keeps the size
+
+
 def cheaper_5x5_as_list(c, r, c5, size):
     costs = {"direct": c * 25 * c5, "reduced": c * r + r * 25 * c5}  # per pixel: size² cancels
     name = min(costs, key=costs.get)
@@ -214,6 +221,7 @@ ALTERNATIVES = [
     ("ex02_signal_kept", signal_kept_with_eigh),
     ("ex03_inception_params", inception_params_from_modules),
     ("ex03_cheaper_5x5", cheaper_5x5_as_list),
+    ("ex03_inception_macs", inception_macs_from_modules),
     ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
     ("ex04_cheaper_block", cheaper_block_as_list),
     ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),

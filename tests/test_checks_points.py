@@ -169,6 +169,10 @@ def inception_params_shared_reduce(c, c1, r3, c3, r5, c5, pp):
     return conv(c, c1, 1) + conv(c, r3, 1) + conv(r3, c3, 3) + conv(c, r5, 1) + conv(r3, c5, 5) + conv(c, pp, 1)
 
 
+def inception_macs_on_28(c, c1, r3, c3, r5, c5, pp, size):
+    return 28 * 28 * (c * c1 + c * r3 + 9 * r3 * c3 + c * r5 + 25 * r5 * c5 + c * pp)
+
+
 class InceptionSquareOnly(nn.Module):
     """Right on square maps; on a non-square one it pads the pool branch as if H were W."""
 
@@ -253,6 +257,7 @@ WRONG_BRANCH += [
     ("ex02_pca_encoder", pca_encoder_no_bias_when_square, "no bias when k = C"),
     ("ex02_signal_kept", signal_kept_unit_signals_only, "the signal's length ignored"),
     ("ex03_inception_params", inception_params_shared_reduce, "the 5×5 reads ch3x3_reduce"),
+    ("ex03_inception_macs", inception_macs_on_28, "the map size of inception (3a) kept"),
     ("ex03_inception_module", InceptionSquareOnly, "right on square maps only"),
     ("ex05_fc_weight_to_conv", fc_weight_to_conv_square_map_only, "channels-last flatten"),
     ("ex05_receptive_field", receptive_field_jump_first, "a stride applied to its own layer"),

@@ -93,6 +93,13 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "direct = S²·C_in·25·C_5x5; reduced = S²·C_in·C_red + S²·C_red·25·C_5x5; return the cheaper name and "
         "max / min (with /, not //)",
     ),
+    "ex03_inception_macs": (
+        "compare the buggy count with the module's four branches, one conv at a time: which convs does it "
+        "count, and with which kernel?",
+        "the 3×3 and 5×5 convs read the REDUCED maps, and the reduce convs cost MACs too; a 5×5 kernel has 25 "
+        "weights per channel pair; every conv keeps size × size",
+        "size²·(C·c1 + C·r3 + 9·r3·c3 + C·r5 + 25·r5·c5 + C·pp)",
+    ),
     "ex04_bottleneck_macs": (
         "which layers run at the input size, and which at the output size, when stride = 2?",
         "the first 1×1 carries the stride, so the 3×3 and the last 1×1 work on the smaller map; a projection "
@@ -218,6 +225,7 @@ DIFFICULTY: dict[str, int] = {
     "ex03_inception_params": 1,
     "ex03_inception_module": 2,
     "ex03_cheaper_5x5": 2,
+    "ex03_inception_macs": 3,
     "ex04_bottleneck_macs": 2,
     "ex04_bottleneck_block": 3,
     "ex04_cheaper_block": 2,

@@ -288,4 +288,73 @@ _CHEAPER_5X5 = function_exercise(
     hint="direct: 5×5 conv in→ch5x5; reduced: 1×1 in→reduce then 5×5 reduce→ch5x5; both keep size×size (padding 2)",
 )
 
-EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MODULE, _CHEAPER_5X5]
+# ---------------------------------------------------------------------------------------------
+# ex03_inception_macs(in_channels, ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj, size) -> int
+#   fix the bug: a circulating cost count uses the wrong kernel for the 5×5 branch and skips the reductions
+# ---------------------------------------------------------------------------------------------
+
+
+def _macs_ref(c, c1, r3, c3, r5, c5, pp, size, *, k5=5, reduce=True, pool=True):
+    s = size
+    macs = conv_macs(c, c1, 1, s)
+    if reduce:
+        macs += conv_macs(c, r3, 1, s) + conv_macs(r3, c3, 3, s, padding=1)
+        macs += conv_macs(c, r5, 1, s) + conv_macs(r5, c5, k5, s, padding=k5 // 2)
+    else:
+        macs += conv_macs(c, c3, 3, s, padding=1) + conv_macs(c, c5, k5, s, padding=k5 // 2)
+    if pool:
+        macs += conv_macs(c, pp, 1, s)
+    return macs
+
+
+def _buggy_macs(c, c1, r3, c3, r5, c5, pp, size):
+    """The circulating count the exercise asks to fix: 3×3 weights for the 5×5 branch, reductions skipped."""
+    return _macs_ref(c, c1, r3, c3, r5, c5, pp, size, k5=3, reduce=False)
+
+
+def _inception_macs_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = [
+        Case("GoogLeNet inception (4e) on 14×14", {"args": [*_INCEPTION_4E, 14]}),
+        Case("reductions wider than the input, on 7×7", {"args": [16, 8, 32, 16, 24, 8, 4, 7]}),
+        Case("a 1×1 map", {"args": [64, 16, 8, 16, 4, 8, 8, 1]}),
+    ]
+    for i in range(5):
+        widths = [int(v) for v in rng.integers(1, 257, size=7)]
+        cases.append(Case(f"random widths and map size #{i + 1}", {"args": [*widths, int(rng.integers(2, 57))]}))
+    return cases
+
+
+_INCEPTION_MACS = function_exercise(
+    "ex03_inception_macs",
+    hints=HINTS["ex03_inception_macs"],
+    difficulty=DIFFICULTY["ex03_inception_macs"],
+    points=2,
+    target="inception_macs",
+    visible=lambda: [
+        Case("GoogLeNet inception (3a) on 28×28", {"args": [*_INCEPTION_3A, 28]}),
+        Case("a small module on 5×5", {"args": [8, 2, 3, 4, 1, 2, 2, 5]}),
+    ],
+    hidden=_inception_macs_hidden,
+    reference=_macs_ref,
+    mistakes=[
+        ("that is the buggy count itself: find its two mistakes (read the list of branches again)", _buggy_macs),
+        (
+            "half fixed: the 5×5 conv has 25 weights per channel pair; the reductions are still missing",
+            lambda *a: _macs_ref(*a, reduce=False),
+        ),
+        (
+            "half fixed: the reductions are in, but the 5×5 conv is still counted with a 3×3 kernel",
+            lambda *a: _macs_ref(*a, k5=3),
+        ),
+        (
+            "the pool branch's 1×1 projection (in_channels → pool_proj) costs MACs too",
+            lambda *a: _macs_ref(*a, pool=False),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda *a: 2 * _macs_ref(*a),
+        ),
+    ],
+)
+
+EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MODULE, _CHEAPER_5X5, _INCEPTION_MACS]
