@@ -155,10 +155,7 @@ def _module_hidden(rng: np.random.Generator) -> list[Case]:
 def _inception_key_hint(missing: list[str], unexpected: list[str]) -> str:
     if any(k.startswith("branch_pool") for k in missing):
         return "the pool branch needs its own 1×1 projection conv (in_channels → pool_proj) after the max pool"
-    return (
-        "use exactly four submodules branch1x1, branch3x3, branch5x5, branch_pool holding the convs of "
-        "each branch (1 + 2 + 2 + 1 convs with bias)"
-    )
+    return "build the six convs the exercise lists (1 + 2 + 2 + 1 across the four branches), each with a bias"
 
 
 _INCEPTION_MODULE = module_exercise(

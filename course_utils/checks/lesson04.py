@@ -164,7 +164,10 @@ def _block_key_hint(missing: list[str], unexpected: list[str]) -> str:
         return (
             "when stride = 1 and in_channels = out_channels the shortcut is the identity (nn.Identity(), no parameters)"
         )
-    return "name the layers conv1, bn1, conv2, bn2, conv3, bn3 and shortcut, as the exercise states"
+    return (
+        "build the layers the exercise lists: three bias-free convs, each with its BatchNorm, and a shortcut "
+        "conv with its BatchNorm only when stride ≠ 1 or the widths differ"
+    )
 
 
 _BOTTLENECK_BLOCK = module_exercise(

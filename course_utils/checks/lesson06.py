@@ -312,7 +312,7 @@ _SEP_MODULE = module_exercise(
             lambda ci, co, k=3: _Separable(ci, co, k, relu=True),
         ),
     ],
-    key_hint="name the two convs exactly `self.depthwise` and `self.pointwise`",
+    key_hint="build exactly two convs without bias: a depthwise K×K conv (groups=in_channels) and a pointwise 1×1 conv",
     hint="forward must return self.pointwise(self.depthwise(x))",
     error_hint="your module raised on a valid input: print the shape after each conv; the depthwise conv keeps in_channels",
 )
