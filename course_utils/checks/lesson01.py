@@ -303,4 +303,4 @@ _POINTWISE_VS_DENSE = function_exercise(
     hint="pointwise: C_in*C_out + C_out; dense on the flattened map: (C_in*H*W)*(C_out*H*W) + C_out*H*W",
 )
 
-EXERCISES = [_POINTWISE, _LINEAR_TO_CONV, _POINTWISE_VS_DENSE]
+EXERCISES = [_POINTWISE_VS_DENSE, _POINTWISE, _LINEAR_TO_CONV]  # counting, then implementing

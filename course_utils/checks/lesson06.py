@@ -499,4 +499,4 @@ _SHUFFLE = function_exercise(
     error_hint="x is (N, C, H, W) and groups divides C: print the shape after each step of your reshaping",
 )
 
-EXERCISES: list[Exercise] = [_GROUPED, _SEP, _RATIO, _SHUFFLE]
+EXERCISES: list[Exercise] = [_GROUPED, _RATIO, _SEP, _SHUFFLE]  # counting, then implementing

@@ -296,4 +296,4 @@ _COSTS = function_exercise(
     hint="level i: params = C_i·D + D, MACs = S_i·S_i·C_i·D",
 )
 
-EXERCISES = [_MERGE, _TOP_DOWN, _COSTS]
+EXERCISES = [_COSTS, _MERGE, _TOP_DOWN]  # counting, then implementing
