@@ -2,12 +2,14 @@
 
 In a solutions notebook the learner's part of a code cell sits between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` (nbgrader's markers). The line just above ``### BEGIN SOLUTION`` must be a comment
-``# Hint: ...`` (the solution keeps it for instructors). The generated notebook replaces that comment and the
-region by a stub at the region's indentation (wrapped over several lines when longer than 100 characters),
+``# Task: ...`` saying what this part must do, never how (the help lives in ``checks.hint(name)``, staged), or,
+in the older form, ``# Hint: ...``. The generated notebook replaces that comment and the region by a stub at the
+region's indentation (wrapped over several lines when longer than 100 characters),
 
-    raise NotImplementedError("your code here. Hint: ...")
+    raise NotImplementedError("your code here: <the task>")       # from '# Task: <the task>'
+    raise NotImplementedError("your code here. Hint: <the hint>")  # from '# Hint: <the hint>'
 
-so the learner reads the hint where the code goes and again in the error if they run the cell unchanged.
+so the learner reads the task where the code goes and again in the error if they run the cell unchanged.
 It clears every output and execution count and is otherwise identical (written
 in canonical form by :func:`course_utils.notebooks.write`). ``exercises/`` is never edited by hand:
 tests/test_exercises_sync.py fails when it differs from what this module writes.
@@ -29,17 +31,17 @@ __all__ = ["BEGIN", "END", "MarkerError", "strip_solutions", "build_notebook", "
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 MAX_LINE = 100  # longer stubs are wrapped
-_HINT = re.compile(r"^\s*# Hint:\s*(?P<hint>\S.*?)\s*$")
+_HINT = re.compile(r"^\s*# (?P<kind>Hint|Task):\s*(?P<hint>\S.*?)\s*$")
 
 
 class MarkerError(ValueError):
     """Unbalanced, nested or hint-less solution markers (the message names the notebook and the cell)."""
 
 
-def _stub(indent: str, hint: str) -> str:
-    """``raise NotImplementedError("your code here. Hint: ...")`` at ``indent``, wrapped into implicitly
-    concatenated string pieces when one line would be longer than ``MAX_LINE`` (no sideways scrolling)."""
-    message = "your code here. Hint: " + hint
+def _stub(indent: str, hint: str, kind: str = "Hint") -> str:
+    """``raise NotImplementedError("your code here: <task>")`` (or ``... Hint: ...``) at ``indent``, wrapped into
+    implicitly concatenated string pieces when one line would be longer than ``MAX_LINE`` (no sideways scrolling)."""
+    message = ("your code here: " if kind == "Task" else "your code here. Hint: ") + hint
     one_line = f"{indent}raise NotImplementedError({message!r})"
     if len(one_line) <= MAX_LINE:
         return one_line
@@ -62,10 +64,12 @@ def strip_solutions(source: str, where: str = "cell") -> str:
                 raise MarkerError(f"{where}, line {number}: nested '{BEGIN}' (the previous region is not closed)")
             match = _HINT.match(out[-1]) if out else None
             if match is None:
-                raise MarkerError(f"{where}, line {number}: the line above '{BEGIN}' must be a '# Hint: ...' comment")
+                raise MarkerError(
+                    f"{where}, line {number}: the line above '{BEGIN}' must be a '# Task: ...' (or '# Hint: ...') comment"
+                )
             hint = match.group("hint")
             indent = line[: len(line) - len(line.lstrip())]
-            out[-1] = _stub(indent, hint)  # replaces the comment
+            out[-1] = _stub(indent, hint, match.group("kind"))  # replaces the comment
             inside = True
         elif stripped == END:
             if not inside:

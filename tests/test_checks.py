@@ -69,7 +69,39 @@ def _l2c(copy_bias=True, transpose=False, bias_flag=None):
     return f
 
 
+def _kept(centre=True, rows=True, squared=True, normalise=True):
+    def f(x, signal, k):
+        pixels = x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]).astype(np.float64)
+        _, _, vt = np.linalg.svd(pixels - pixels.mean(axis=0) if centre else pixels, full_matrices=False)
+        basis = vt if rows else vt.T
+        s = signal / np.linalg.norm(signal) if normalise else signal.astype(np.float64)
+        energy = float(np.sum((basis[:k] @ s) ** 2))
+        return energy if squared else energy**0.5
+
+    return f
+
+
+def _inception_macs(k5=5, reduce=True, pool=True):
+    def f(c, c1, r3, c3, r5, c5, pp, size):
+        per_pixel = c * c1 + (c * pp if pool else 0)
+        if reduce:
+            per_pixel += c * r3 + r3 * c3 * 9 + c * r5 + r5 * c5 * k5 * k5
+        else:
+            per_pixel += c * c3 * 9 + c * c5 * k5 * k5
+        return size * size * per_pixel
+
+    return f
+
+
 WRONG: list[tuple[str, object, str]] = [
+    ("ex03_inception_macs", _inception_macs(k5=3, reduce=False), "buggy count itself"),
+    ("ex03_inception_macs", _inception_macs(reduce=False), "reductions are still missing"),
+    ("ex03_inception_macs", _inception_macs(k5=3), "still counted with a 3×3 kernel"),
+    ("ex03_inception_macs", _inception_macs(pool=False), "pool branch"),
+    ("ex02_signal_kept", _kept(centre=False), "centre the pixels"),
+    ("ex02_signal_kept", _kept(rows=False), "ROWS of Vt"),
+    ("ex02_signal_kept", _kept(squared=False), "SQUARED length"),
+    ("ex02_signal_kept", _kept(normalise=False), "unit length"),
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: (h + 2 * p - k) // s), "+1"),
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: (h + p - k) // s + 1), "each side"),
     ("ex00_conv_output_shape", _shape(lambda h, k, s, p: math.ceil((h + 2 * p - k) / s) + 1), "floor"),
@@ -326,7 +358,7 @@ WRONG += [
     ),
     ("ex03_inception_module", _inception(final_relu=False), "ReLU is missing"),
     ("ex03_inception_module", _inception(order=(3, 2, 1, 0)), "concatenation order"),
-    ("ex03_inception_module", _inception(pool_padding=0), "padding=1"),
+    ("ex03_inception_module", _inception(pool_padding=0), "same H and W"),
     ("ex03_inception_module", _inception(out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5), "out_channels"),
     (
         "ex03_inception_module",
@@ -402,7 +434,7 @@ def test_hidden_cases_are_named_but_their_data_is_not_shown():
 def test_pass_verdict_is_deterministic():
     ns = testing.solution_namespace(SOLUTIONS["00"])
     texts = {testing.check("ex00_conv_cost", ns["conv_cost"]).text for _ in range(2)}
-    assert texts == {"✅ ex00_conv_cost: all 3 visible and 6 hidden cases pass"}
+    assert texts == {"✅ ex00_conv_cost: all 3 visible and 12 hidden cases pass"}
 
 
 def test_codec_round_trip_and_unsupported_values():

@@ -48,22 +48,30 @@ def _map(h_out):
     return f
 
 
-def _heads(fc, gap):
-    def f(c, s, hidden, n):
-        return fc(c, s, hidden, n), gap(c, s, hidden, n)
+def _walk(field_step, jump_step, start_step):
+    """A receptive-field walk with its three update rules given: (field, jump, start, K, s, p) -> new value."""
+
+    def f(layers):
+        field, jump, start = 1, 1, 0
+        for k, stride, padding in layers:
+            start = start_step(start, jump, padding)
+            field = field_step(field, jump, k)
+            jump = jump_step(jump, stride)
+        return field, jump, start
 
     return f
 
 
-_FC_OK = lambda c, s, h, n: c * s * s * h + h + h * h + h + h * n + n  # noqa: E731
-_GAP_OK = lambda c, s, h, n: c * n + n  # noqa: E731
+_FIELD = lambda field, jump, k: field + (k - 1) * jump  # noqa: E731
+_JUMP = lambda jump, stride: jump * stride  # noqa: E731
+_START = lambda start, jump, padding: start - padding * jump  # noqa: E731
 
 
 # -- 06 --
 def _grouped(weights, bias=lambda co, g, b: co if b else 0, check=lambda ci, co, g: ci % g == 0 and co % g == 0):
     def f(c_in, c_out, k, size, groups, bias_flag=True):
         if not check(c_in, c_out, groups):
-            raise ValueError(f"groups={groups} does not divide the channels")
+            raise ValueError(f"groups={groups} must divide in_channels={c_in} and out_channels={c_out}")
         w = weights(c_in, c_out, k, groups)
         return w + bias(c_out, groups, bias_flag), size * size * w
 
@@ -265,10 +273,22 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex05_score_map_shape", _map(lambda s, st, win: s // win), "overlap"),
     ("ex05_score_map_shape", _map(lambda s, st, win: math.ceil((s - win) / st) + 1), "floor"),
     ("ex05_score_map_shape", lambda h, w, s=32, win=224: ((w - win) // s + 1, (h - win) // s + 1), "swapped"),
-    ("ex05_head_params", _heads(lambda c, s, h, n: c * s * s * h + h * h + h * n, lambda c, s, h, n: c * n), "biases"),
-    ("ex05_head_params", _heads(lambda c, s, h, n: c * h + h + h * h + h + h * n + n, _GAP_OK), "flattened"),
-    ("ex05_head_params", _heads(_FC_OK, lambda c, s, h, n: (c * n + n) * s * s), "shares its weights"),
-    ("ex05_head_params", _heads(lambda c, s, h, n: c * s * s * h + h + h * n + n, _GAP_OK), "three Linear"),
+    ("ex05_keras_fc_to_conv", lambda w, c, k: w.reshape(w.shape[0], c, k, k), "that is the bug itself"),
+    (
+        "ex05_keras_fc_to_conv",
+        lambda w, c, k: w.reshape(w.shape[0], k, k, c).permute(0, 3, 2, 1).contiguous(),
+        "H and W are swapped",
+    ),
+    (
+        "ex05_keras_fc_to_conv",
+        lambda w, c, k: w.reshape(w.shape[0], k, c, k).permute(0, 2, 1, 3).contiguous(),
+        "not one of the known mistakes",
+    ),
+    ("ex05_keras_fc_to_conv", lambda w, c, k: w.reshape(w.shape[0], k, k, c), "channels are left last"),
+    ("ex05_receptive_field", _walk(lambda f, j, k: f + k - 1, _JUMP, _START), "jumps of the current stride"),
+    ("ex05_receptive_field", _walk(_FIELD, lambda j, s: j + s - 1, _START), "multiplication"),
+    ("ex05_receptive_field", _walk(_FIELD, _JUMP, lambda st, j, p: st), "padding moves"),
+    ("ex05_receptive_field", _walk(_FIELD, _JUMP, lambda st, j, p: st - p), "counts in input pixels"),
     # 06
     ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * ci * k * k), "groups is ignored"),
     ("ex06_grouped_conv_cost", _grouped(lambda ci, co, k, g: co * (co // g) * k * k), "INPUT channels"),
@@ -307,7 +327,7 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex07_lateral_merge", _merge_bilinear, "nearest"),
     ("ex07_lateral_merge", _merge_shrink_fine, "FINE map's size"),
     ("ex07_lateral_merge", _merge_no_lateral, "lateral"),
-    ("ex07_lateral_merge", _merge_scale_factor, "size=fine.shape[-2:]"),
+    ("ex07_lateral_merge", _merge_scale_factor, "scale factor of 2"),
     ("ex07_lateral_merge", _merge_no_bias, "bias"),
     ("ex07_top_down", _td(accumulate=False), "MERGED map"),
     ("ex07_top_down", _td(reverse=True), "fine → coarse"),
@@ -332,7 +352,11 @@ WRONG: list[tuple[str, object, str]] = [
         lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
         "not MACs",
     ),
-    ("ex07_lateral_costs", lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)), "level i"),
+    (
+        "ex07_lateral_costs",
+        lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)),
+        "not one of the known mistakes",
+    ),
     # 08
     ("ex08_arithmetic_intensity", _intensity(flops_per_mac=1), "two FLOPs"),
     ("ex08_arithmetic_intensity", _intensity(bytes_per=1), "4 bytes"),
@@ -490,28 +514,12 @@ def test_score_map_reference_is_the_converted_vgg16s_output_size():
         assert counting.profile(converted, (1, 3, h, w)).rows[-1].output_shape[2:] == lesson05._map_ref(h, w)
 
 
-def test_head_reference_counts_the_modules_parameters():
-    from course_utils import counting, models
+def test_receptive_field_reference_is_the_lessons_walk():
+    """The checker's reference gives the lesson's VGG-16 numbers (pool5: 212 px, stride 32, start -90; fc6: 404)."""
     from course_utils.checks import lesson05
 
-    with torch.device("meta"):
-        vgg = models.vgg16()
-    assert lesson05._head_ref(512, 7, 4096, 1000) == (counting.count_params(vgg.classifier), 513_000)
-    for case in _all_cases("ex05_head_params"):
-        c, s, hidden, n = case.data["args"]
-        with torch.device("meta"):
-            fc = nn.Sequential(
-                nn.Flatten(),
-                nn.Linear(c * s * s, hidden),
-                nn.ReLU(),
-                nn.Linear(hidden, hidden),
-                nn.ReLU(),
-                nn.Linear(hidden, n),
-            )
-            gap = nn.Sequential(nn.Conv2d(c, n, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        assert lesson05._head_ref(c, s, hidden, n) == (counting.count_params(fc), counting.count_params(gap)), (
-            case.label
-        )
+    assert lesson05._rf_ref(lesson05._VGG16) == (212, 32, -90)
+    assert lesson05._rf_ref([*lesson05._VGG16, (7, 1, 0)]) == (404, 32, -90)
 
 
 def test_grouped_reference_agrees_with_counting_and_pytorch():

@@ -46,5 +46,6 @@ def test_notebook_calls_every_checker_and_states_the_points(lesson, solution_not
     exercises = checks.exercises_for_lesson(lesson)
     for exercise in exercises:
         assert f"checks.{exercise.name}({exercise.target})" in text
-        assert f"({exercise.points:g} points)" in text
+        stars = "★" * exercise.difficulty
+        assert f"({exercise.points:g} points{', ' + stars if stars else ''})" in text
     assert f"Total: **{sum(e.points for e in exercises):g} points**" in text

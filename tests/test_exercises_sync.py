@@ -142,3 +142,13 @@ def test_exercise_notebook_runs_top_to_bottom_and_every_check_says_not_attempted
     assert len(verdicts) == len(expected)
     for name, text in zip(expected, verdicts, strict=False):
         assert text.startswith(f"⏳ {name}: not attempted yet"), text
+
+
+def test_a_task_comment_gives_a_stub_with_the_task_only():
+    source = f"def f(x):\n    # Task: return twice x\n    {BEGIN}\n    return 2 * x\n    {END}"
+    assert strip_solutions(source) == "def f(x):\n    raise NotImplementedError('your code here: return twice x')"
+
+
+def test_solution_notebooks_state_tasks_not_hints():
+    for path in sorted((ROOT / "solutions").glob("0[0-8]_*.ipynb")):
+        assert "# Hint:" not in path.read_text(), f"{path.name}: stubs must give the task (# Task: ...), not a hint"

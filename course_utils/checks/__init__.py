@@ -13,9 +13,21 @@ import pkgutil
 import re
 from collections.abc import Callable
 
-from ._framework import Exercise, Verdict, evaluate, make_checker
+from ._framework import Exercise, Verdict, evaluate, hints_opened, make_checker, reset_hints
+from ._framework import hint as _hint_text
 
-__all__ = ["all_exercises", "exercises_for_lesson", "get", "evaluate", "assert_pass", "Exercise", "Verdict"]
+__all__ = [
+    "all_exercises",
+    "exercises_for_lesson",
+    "get",
+    "evaluate",
+    "assert_pass",
+    "hint",
+    "hints_opened",
+    "reset_hints",
+    "Exercise",
+    "Verdict",
+]
 
 _LESSON_MODULE = re.compile(r"lesson\d\d$")
 _REGISTRY: dict[str, Exercise] = {}
@@ -68,6 +80,14 @@ def assert_pass(name: str, obj: object) -> None:
     print(verdict.text)
     if verdict.status != "pass":
         raise AssertionError(verdict.text)
+
+
+def hint(name: str) -> None:
+    """Print the next level of exercise ``name``'s help: a nudge, then the idea, then the formula (one per call).
+
+    ``checks.hint("ex06_channel_shuffle")``. Opening hints is never a penalty; :func:`hints_opened` counts them.
+    """
+    print(_hint_text(get(name)))
 
 
 def __getattr__(name: str) -> object:  # a clear message for a typo in a check cell

@@ -54,6 +54,11 @@ __all__ = [
     "CALL_FUNCTION",
     "BUILD_MODULE",
     "CODEC_SOURCE",
+    "hint",
+    "hints_opened",
+    "reset_hints",
+    "stars",
+    "MUTATION_HINT",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -125,17 +130,96 @@ class Unsupported:
         return "<" + self.type_name + ">"
 
 
-def run_case(adapter, obj, case):
-    """Apply obj to one case; return {'value': encoded} or {'error': 'Type: message', 'not_implemented': bool}."""
+_NOTES = []
+
+
+def note_mutation(name):
+    """Adapters call this when the learner's code changed something it was handed (e.g. a layer's weight)."""
+    _NOTES.append(str(name))
+
+
+def same_value(a, b):
+    """Whether a value is unchanged: tensors and arrays element by element (NaN equals NaN), containers item by item."""
+    if isinstance(a, _torch.Tensor) or isinstance(b, _torch.Tensor):
+        if not (isinstance(a, _torch.Tensor) and isinstance(b, _torch.Tensor)):
+            return False
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        return bool(_torch.equal(a, b) or ((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() \
+            else bool(_torch.equal(a, b))
+    if isinstance(a, _np.ndarray) or isinstance(b, _np.ndarray):
+        return (isinstance(a, _np.ndarray) and isinstance(b, _np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and bool(_np.array_equal(a, b, equal_nan=a.dtype.kind == "f")))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b)))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
+    return True
+
+
+def _argument_names(obj, count):
+    """The learner's names for the first ``count`` positional parameters (``#1`` ... when unknown)."""
+    import inspect
+
+    names = ["#" + str(i + 1) for i in range(count)]
     try:
-        value = adapter(obj, decode(encode(case)))
-        return {"value": encode(value)}
+        params = [p.name for p in inspect.signature(obj).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return names
+    return [params[i] if i < len(params) else names[i] for i in range(count)]
+
+
+def _mutations(obj, before, after):
+    """The arguments (by the learner's name) and case inputs the call changed in place."""
+    changed = []
+    args_before, args_after = before.get("args", ()), after.get("args", ())
+    names = _argument_names(obj, len(args_before))
+    for name, a, b in zip(names, args_before, args_after):
+        if not same_value(a, b):
+            changed.append(name)
+    for key in before:
+        if key not in ("args", "seed", "attrs") and not same_value(before[key], after.get(key)):
+            changed.append(key)
+    return changed + [n for n in _NOTES if n not in changed]
+
+
+def run_case(adapter, obj, case):
+    """Apply obj to one case; return {'value': encoded} or {'error': 'Type: message', 'not_implemented': bool}.
+
+    When the call changed one of its inputs in place, the value comes back wrapped as
+    ``{'__mutated__': [argument names], '__value__': value}`` (a plain dict, so it crosses any result reader).
+    """
+    fresh = decode(encode(case))
+    del _NOTES[:]
+    try:
+        value = adapter(obj, fresh)
+        encoded = encode(value)
+        changed = _mutations(obj, case, fresh)
+        if changed:
+            encoded = {"__dict__": {"__mutated__": list(changed), "__value__": encoded}}
+        return {"value": encoded}
     except BaseException as err:  # the learner's code may raise anything, even SystemExit
         if isinstance(err, KeyboardInterrupt):
             raise
         message = str(err).splitlines()[0][:300] if str(err) else ""
         return {"error": type(err).__name__ + (": " + message if message else ""),
                 "not_implemented": isinstance(err, NotImplementedError)}
+
+
+def unique_state(module):
+    """A module's state_dict with every shared tensor once, under its first name (a submodule kept under two
+    names, e.g. in a ModuleList beside its own attribute, is one set of weights, not two)."""
+    seen = set()
+    state = {}
+    for name, tensor in module.state_dict(keep_vars=True).items():
+        key = (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype) if tensor.numel() else ("empty", name)
+        if key in seen:
+            continue
+        seen.add(key)
+        state[name] = tensor
+    return state
 
 
 def seeded_values(state, seed):
@@ -176,17 +260,18 @@ def adapter(obj, case):
     if not isinstance(module, _torch.nn.Module):
         raise TypeError(f"{getattr(obj, '__name__', obj)}(...) returned a {type(module).__name__}, not an nn.Module")
     with _torch.no_grad():
-        state = module.state_dict()
+        state = unique_state(module)
         for name, value in seeded_values(state, case["seed"]).items():
             state[name].copy_(value)
         module.eval()
         out = module(case["x"])
     return {
         "out": out,
-        "state": {k: v.detach().clone() for k, v in module.state_dict().items()},
+        "state": {k: v.detach().clone() for k, v in unique_state(module).items()},
         "attrs": {a: getattr(module, a, None) for a in case.get("attrs", ())},
     }
 """
+
 
 _CODEC: dict[str, Any] = {}
 exec(compile(CODEC_SOURCE, "<course_utils.checks codec>", "exec"), _CODEC)  # noqa: S102 - our own codec source, shared with the kernel
@@ -281,11 +366,16 @@ class Exercise:
     judge: Judge
     lesson: str = ""
     error_hint: str = ""
+    hints: tuple[str, ...] = ()  # staged help for checks.hint(name): a nudge, then the idea, then the formula
+    difficulty: int = 0  # 1 to 3 stars (0: not rated)
 
     def __post_init__(self) -> None:
         if not self.name[:2] == "ex" or not self.name[2:4].isdigit() or self.name[4] != "_":
             raise ValueError(f"exercise name={self.name!r} must look like 'exNN_what' (NN = lesson number)")
+        if not 0 <= self.difficulty <= 3:
+            raise ValueError(f"difficulty={self.difficulty!r} must be 1, 2 or 3 stars (0: not rated)")
         self.lesson = self.lesson or self.name[2:4]
+        self.hints = tuple(self.hints)
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """Visible cases, then hidden cases drawn from ``seed`` (default: fixed per exercise, for notebooks)."""
@@ -300,12 +390,33 @@ class Exercise:
 # ---------------------------------------------------------------------------------------------
 # Judging
 # ---------------------------------------------------------------------------------------------
+MUTATION_HINT = (
+    "a checked function must leave its inputs as they were: the caller still needs them. Write "
+    "x = x - mean instead of x -= mean, out = a + b instead of a += b, reversed(xs) or xs[::-1] instead of "
+    "xs.reverse(), and build new weights instead of reshaping or scaling a layer's own"
+)
+
+
+def _unwrap(result: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Split a result into the plain result and the names of the inputs the call changed in place."""
+    value = result.get("value")
+    if isinstance(value, dict) and set(value) == {"__mutated__", "__value__"}:
+        names = value["__mutated__"]
+        return {**result, "value": value["__value__"]}, [str(n) for n in names] if isinstance(names, list) else []
+    return result, []
+
+
 def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[str, Any]]) -> Verdict:
-    """Turn per-case results into one verdict (the first failing case is reported)."""
+    """Turn per-case results into one verdict (the first failing case is reported).
+
+    Each case is judged on its own: a case that raises ``NotImplementedError`` is a failed case, and the exercise
+    is "not attempted" only when every case does. A case whose call changed one of its inputs in place fails,
+    whatever it returned.
+    """
     name = exercise.name
     n_visible = sum(not c.hidden for c in cases)
     n_hidden = len(cases) - n_visible
-    if results and results[0].get("not_implemented"):
+    if results and all(r.get("not_implemented") for r in results):
         return Verdict(
             name,
             "not_attempted",
@@ -315,11 +426,22 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
         )
     failures: list[tuple[Case, Failure]] = []
     passed = 0
-    for case, result in zip(cases, results, strict=False):
+    for case, raw in zip(cases, results, strict=False):
+        result, mutated = _unwrap(raw)
         try:
             failure = _judge_one(exercise, case, result)
         except Exception as err:  # a judge must never raise into the learner's cell
             failure = Failure("the returned value could not be checked", hint=f"{type(err).__name__}: {err}")
+        if mutated:
+            which = ", ".join(
+                f"`{n.split(' (', 1)[0]}` ({n.split(' (', 1)[1]}" if " (" in n else f"`{n}`" for n in mutated
+            )
+            plural = "s" if len(mutated) > 1 else ""
+            failure = Failure(
+                f"your function changed its argument{plural} {which} in place"
+                + ("" if failure is None else f" (and {failure.what})"),
+                hint=MUTATION_HINT,
+            )
         if failure is None:
             passed += 1
         else:
@@ -337,21 +459,18 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
     if len(failure.candidates) > 1:  # several known mistakes explain this case: take the one explaining most cases
         tally = {hint: sum(hint in f.candidates for _, f in failures) for hint in failure.candidates}
         failure.hint = max(failure.candidates, key=lambda hint: tally[hint])
-    return Verdict(
-        name,
-        "fail",
-        passed,
-        len(cases),
-        _failure_text(name, case, failure, passed, len(cases)),
-        failures,
-        hidden_total=n_hidden,
-    )
+    text = _failure_text(name, case, failure, passed, len(cases))
+    if exercise.hints:
+        text += f"\n   more help: run checks.hint({name!r}) ({len(exercise.hints)} levels, one per call)"
+    return Verdict(name, "fail", passed, len(cases), text, failures, hidden_total=n_hidden)
 
 
 def _judge_one(exercise: Exercise, case: Case, result: dict[str, Any]) -> Failure | None:
     if "error" in result:
         if result.get("not_implemented"):
-            return Failure("raised NotImplementedError", hint="part of your solution is still a stub")
+            return Failure(
+                "raised NotImplementedError", hint="part of your solution is still a stub: this case reaches it"
+            )
         return Failure(
             f"raised {result['error']}",
             hint=exercise.error_hint or "read the error: the case's inputs are valid, so your code should accept them",
@@ -385,10 +504,7 @@ def evaluate(exercise: Exercise, obj: Any, seed: int | None = None) -> Verdict:
     cases = exercise.cases(seed)
     results = []
     for case in cases:
-        result = run_adapter(exercise.adapter, obj, case.data)
-        results.append(result)
-        if len(results) == 1 and result.get("not_implemented"):
-            break
+        results.append(run_adapter(exercise.adapter, obj, case.data))
     return judge_all(exercise, cases, results)
 
 
@@ -407,6 +523,43 @@ def make_checker(exercise: Exercise) -> Callable[[Any], None]:
     checker.__qualname__ = exercise.name
     checker.__doc__ = f"Check `{exercise.target}` ({exercise.points:g} points): prints one verdict."
     return checker
+
+
+_HINTS_OPENED: dict[str, int] = {}
+
+
+def hint(exercise: Exercise) -> str:
+    """The next level of ``exercise``'s staged help (a nudge, then the idea, then the formula), one per call.
+
+    Returns the text (the checks package prints it). Past the last level the last one is repeated. How many
+    levels were opened is kept in this process (:func:`hints_opened`); it is never a penalty.
+    """
+    levels = exercise.hints
+    if not levels:
+        return f"💡 {exercise.name}: no staged hints for this exercise; reread the task and the lesson's section on it"
+    opened = min(_HINTS_OPENED.get(exercise.name, 0) + 1, len(levels))
+    _HINTS_OPENED[exercise.name] = opened
+    names = ("a nudge", "the idea", "the formula") if len(levels) == 3 else tuple(f"level {i + 1}" for i in range(9))
+    more = f" (run it again for {names[opened]})" if opened < len(levels) else " (the last level)"
+    return f"💡 {exercise.name}, hint {opened} of {len(levels)}{more}: {levels[opened - 1]}"
+
+
+def hints_opened() -> dict[str, int]:
+    """How many hint levels were opened, per exercise, in this process."""
+    return dict(_HINTS_OPENED)
+
+
+def reset_hints(name: str | None = None) -> None:
+    """Start the staged hints again (for one exercise, or for all)."""
+    if name is None:
+        _HINTS_OPENED.clear()
+    else:
+        _HINTS_OPENED.pop(name, None)
+
+
+def stars(exercise: Exercise) -> str:
+    """``★★`` for a difficulty of 2 (empty when not rated)."""
+    return "★" * exercise.difficulty
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,24 +597,55 @@ def describe_inputs(data: Mapping[str, Any]) -> str:
 
 
 def shape_hint(expected: Sequence[int], received: Sequence[int]) -> str:
-    """A hint for a wrong (N, C, H, W) output shape."""
+    """A hint for a wrong (N, C, H, W) output shape: it names a mistake only when the shapes show it."""
     expected, received = tuple(expected), tuple(received)
     if len(expected) != len(received):
         return f"the output should have {len(expected)} axes, yours has {len(received)}: check your reshape"
     if len(expected) == 4:
-        if expected[2:] == received[2:][::-1] and expected[2] != expected[3]:
+        n, c, h, w = expected
+        if received == (n, h, w, c) and c not in (h, w):
+            return "the channels are left last (N, H, W, C): move them back to axis 1 with permute(0, 3, 1, 2)"
+        if expected[2:] == received[2:][::-1] and h != w:
             return "H and W are swapped: keep the axis order (N, C, H, W) when you reshape back"
+        if received[:2] == expected[:2] and received[2] - h == received[3] - w and received[2] - h > 0:
+            grow = received[2] - h
+            return (
+                f"H and W both grew by {grow}: a convolution added padding it should not have "
+                "(a 1×1 conv takes padding=0; a K×K conv keeps the size with padding=K // 2)"
+            )
         if expected[2:] != received[2:] and expected[:2] == received[:2]:
             return "H and W changed: check the stride and padding of each convolution (and of the pooling)"
-        if expected[1] != received[1]:
-            return "wrong number of output channels: check which channel counts add up to the output width"
+        if expected[1] != received[1] and expected[2:] == received[2:]:
+            return "wrong number of output channels: check the channel count of the layer that produces the output"
     return "the output shape is wrong: check each step's shape against the docstring"
 
 
-def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1e-5, path: str = "") -> Failure | None:
-    """``None`` if ``received`` matches ``expected`` (numbers within tolerance, arrays by shape then value)."""
+def compare(
+    expected: Any,
+    received: Any,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    path: str = "",
+    strict_types: bool = False,
+) -> Failure | None:
+    """``None`` if ``received`` matches ``expected`` (numbers within tolerance, arrays by shape then value).
+
+    By default a tensor may stand for an array and a list for a tuple; with ``strict_types`` (for a task whose
+    text names the type) they must be of the expected kind. A dict may hold keys beyond the expected ones.
+    """
     where = f" at {path}" if path else ""
     exp_array = _as_array(expected)
+    if strict_types:
+        kinds = ((torch.Tensor, "a torch tensor"), (np.ndarray, "a NumPy array"), (tuple, "a tuple"), (list, "a list"))
+        for kind, label in kinds:
+            if isinstance(expected, kind) and not isinstance(received, kind):
+                return Failure(
+                    f"expected {label}{where}, got {type(received).__name__}",
+                    describe(expected),
+                    describe(received),
+                    f"the task asks for {label} here: return exactly that type",
+                )
     if exp_array is not None:
         rec_array = _as_array(received)
         if rec_array is None:
@@ -525,19 +709,21 @@ def compare(expected: Any, received: Any, *, rtol: float = 1e-4, atol: float = 1
                 f"expected {len(expected)} items{where}, got {len(received)}", describe(expected), describe(received)
             )
         for i, (e, r) in enumerate(zip(expected, received, strict=False)):
-            failure = compare(e, r, rtol=rtol, atol=atol, path=f"{path}[{i}]")
+            failure = compare(e, r, rtol=rtol, atol=atol, path=f"{path}[{i}]", strict_types=strict_types)
             if failure is not None:
                 if not failure.expected or _as_array(e) is None:
                     failure.expected, failure.received = describe(expected), describe(received)
                 return failure
         return None
     if isinstance(expected, dict):
-        if not isinstance(received, dict) or set(received) != set(expected):
+        if not isinstance(received, dict) or not set(expected) <= set(received):
             return Failure(
                 f"expected a dict with keys {sorted(expected)}{where}", describe(expected), describe(received)
             )
-        for key in expected:
-            failure = compare(expected[key], received[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
+        for key in expected:  # extra keys are allowed: only the asked-for ones are judged
+            failure = compare(
+                expected[key], received[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]", strict_types=strict_types
+            )
             if failure is not None:
                 return failure
         return None
@@ -573,6 +759,23 @@ def _match_mistakes(
     return bool(failure.candidates)
 
 
+UNKNOWN_MISTAKE = "this is not one of the known mistakes: compare your value with the expected one"
+UNKNOWN_MISTAKE_HIDDEN = (
+    "this is not one of the known mistakes; the visible cases pass, so look for what this case has that they "
+    "lack (its label says what it tests)"
+)
+
+
+def _unknown(failure: Failure, case: Case, fallback: str, staged: bool) -> None:
+    """The hint of a mismatch that no known mistake explains: say so plainly (or, for an exercise without staged
+    hints, give its fallback reminder, as before)."""
+    if staged:
+        if not failure.hint or failure.what.startswith("wrong value"):
+            failure.hint = UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE
+    elif fallback and (not failure.hint or failure.what.startswith("wrong value")):
+        failure.hint = fallback
+
+
 def function_exercise(
     name: str,
     points: float,
@@ -587,64 +790,130 @@ def function_exercise(
     comparer: Callable[[Any, Any], Failure | None] | None = None,
     error_hint: str = "",
     adapter: str = CALL_FUNCTION,
+    *,
+    hints: Sequence[str] = (),
+    difficulty: int = 0,
+    strict_types: bool = False,
+    accept: Iterable[Callable[..., Any]] = (),
 ) -> Exercise:
     """An exercise asking for a function ``target(*args)``.
 
     ``reference(*args)`` computes the right answer; each mistake is ``(hint, wrong(*args))``: when the learner's
-    value matches a plausible wrong answer, that hint is given. ``hint`` is the fallback for other mismatches.
-    ``adapter`` (source text) may replace the plain call, e.g. to build an ``nn.Linear`` from the case's tensors
-    and return what the learner's module computes; ``reference`` then returns the same structure.
-    ``comparer(expected, received)`` replaces :func:`compare` (e.g. to ignore the sign of PCA components).
+    value matches a plausible wrong answer, that hint is given. ``adapter`` (source text) may replace the plain
+    call, e.g. to build an ``nn.Linear`` from the case's tensors and return what the learner's module computes;
+    ``reference`` then returns the same structure. ``comparer(expected, received)`` replaces :func:`compare`
+    (e.g. to ignore the sign of PCA components). ``accept`` lists other references whose values are also right
+    (e.g. ``mode='nearest-exact'`` where the text says "nearest neighbour").
+
+    ``hints`` are the staged levels of :func:`hint` (nudge, idea, formula). With them, a mismatch no mistake
+    explains says so plainly; without them (the older form) the fallback ``hint`` is printed instead, and it
+    becomes the only staged level. ``strict_types``: the task names the returned types (tuple, tensor, array).
     """
     mistakes = list(mistakes)
-    same = comparer or (lambda expected, received: compare(expected, received, rtol=rtol, atol=atol))
+    alternatives = list(accept)
+    same = comparer or (
+        lambda expected, received: compare(expected, received, rtol=rtol, atol=atol, strict_types=strict_types)
+    )
+    staged = tuple(hints)
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]
         failure = same(reference(*args), received)
         if failure is None:
             return None
+        for alternative in alternatives:
+            if same(alternative(*args), received) is None:
+                return None
         if _match_mistakes(failure, received, ((h, lambda w=w: w(*args)) for h, w in mistakes), same):
             return failure
-        if hint and (not failure.hint or failure.what.startswith("wrong value")):
-            failure.hint = hint
+        _unknown(failure, case, hint, bool(staged))
         return failure
 
-    return Exercise(name, points, target, adapter, visible, hidden, judge, error_hint=error_hint)
+    return Exercise(
+        name,
+        points,
+        target,
+        adapter,
+        visible,
+        hidden,
+        judge,
+        error_hint=error_hint,
+        hints=staged or ((hint,) if hint else ()),
+        difficulty=difficulty,
+    )
 
 
-def _align_state(
-    state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torch.Tensor]
-) -> dict[str, torch.Tensor] | None:
-    """Map the learner's state onto the reference's names when only the inner layout differs.
+def _signature(key: str, tensor: torch.Tensor) -> tuple[str, tuple[int, ...]]:
+    return key.rsplit(".", 1)[-1], tuple(tensor.shape)
 
-    Within each top-level submodule (``branch3x3.*``), entries are matched in registration order when their
-    count and shapes agree, so ``nn.Sequential(conv, nn.ReLU(), conv)`` and ``nn.Sequential(conv, conv)`` plus
-    ``F.relu`` in forward are both accepted. Returns ``None`` when that is impossible.
+
+def _alignments(
+    state: Mapping[str, torch.Tensor], ref_state: Mapping[str, torch.Tensor], limit: int = 24
+) -> list[dict[str, torch.Tensor]]:
+    """Ways to read the learner's state under the reference's names, most plausible first.
+
+    Behaviour is what counts, not the layout: entries are matched by kind (``weight``, ``bias``,
+    ``running_mean``, ...) and shape. First the exact names, then, within each top-level submodule, registration
+    order; then registration order among entries of the same kind and shape anywhere in the module (so
+    submodules kept in an ``nn.Sequential``, a ``ModuleList`` or under other names are read alike); then, when
+    entries of one kind and shape are few, their other orders (at most ``limit`` alignments in all).
+    Empty when the learner's entries cannot be matched one to one.
     """
+    out: list[dict[str, torch.Tensor]] = []
 
-    def groups(keys: Iterable[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for key in keys:
-            out.setdefault(key.split(".")[0], []).append(key)
-        return out
+    def add(candidate: dict[str, torch.Tensor] | None) -> None:
+        if candidate is None or any(all(c.get(k) is v for k, v in candidate.items()) for c in out):
+            return
+        out.append(candidate)
 
-    mine, theirs = groups(state), groups(ref_state)
-    if set(mine) != set(theirs):
-        return None
-    aligned = {}
-    for prefix, ref_keys in theirs.items():
-        keys = mine[prefix]
-        if len(keys) != len(ref_keys):
+    if set(state) == set(ref_state):
+        add(dict(state))
+
+    def by_prefix() -> dict[str, torch.Tensor] | None:
+        def groups(keys: Iterable[str]) -> dict[str, list[str]]:
+            grouped: dict[str, list[str]] = {}
+            for key in keys:
+                grouped.setdefault(key.split(".")[0], []).append(key)
+            return grouped
+
+        mine, theirs = groups(state), groups(ref_state)
+        if set(mine) != set(theirs):
             return None
-        for key, ref_key in zip(keys, ref_keys, strict=False):
-            if (
-                tuple(state[key].shape) != tuple(ref_state[ref_key].shape)
-                or key.rsplit(".", 1)[-1] != ref_key.rsplit(".", 1)[-1]
-            ):
+        aligned = {}
+        for prefix, ref_keys in theirs.items():
+            keys = mine[prefix]
+            if len(keys) != len(ref_keys):
                 return None
-            aligned[ref_key] = state[key]
-    return aligned
+            for key, ref_key in zip(keys, ref_keys, strict=False):
+                if _signature(key, state[key]) != _signature(ref_key, ref_state[ref_key]):
+                    return None
+                aligned[ref_key] = state[key]
+        return aligned
+
+    add(by_prefix())
+    mine_by_sig: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    theirs_by_sig: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    for key, tensor in state.items():
+        mine_by_sig.setdefault(_signature(key, tensor), []).append(key)
+    for key, tensor in ref_state.items():
+        theirs_by_sig.setdefault(_signature(key, tensor), []).append(key)
+    if {k: len(v) for k, v in mine_by_sig.items()} != {k: len(v) for k, v in theirs_by_sig.items()}:
+        return out
+    import itertools
+
+    orders = [
+        [(sig, perm) for perm in itertools.permutations(mine_by_sig[sig])]
+        if len(mine_by_sig[sig]) <= 4
+        else [(sig, tuple(mine_by_sig[sig]))]
+        for sig in theirs_by_sig
+    ]
+    for choice in itertools.islice(itertools.product(*orders), limit):
+        aligned = {}
+        for sig, keys in choice:
+            for key, ref_key in zip(keys, theirs_by_sig[sig], strict=True):
+                aligned[ref_key] = state[key]
+        add(aligned)
+    return out
 
 
 def module_exercise(
@@ -659,19 +928,25 @@ def module_exercise(
     hint: str = "",
     attrs: Mapping[str, tuple[Callable[..., Any], str]] | None = None,
     error_hint: str = "",
+    *,
+    hints: Sequence[str] = (),
+    difficulty: int = 0,
 ) -> Exercise:
     """An exercise asking for an ``nn.Module`` class ``target(*args)``.
 
     The learner's module is built, filled with seeded random values and run on ``x`` (:data:`BUILD_MODULE`).
-    Its ``state_dict`` comes back and is loaded into ``reference(*args)`` (top-level submodule names must follow
-    the exercise's specification; inside them, entries are matched in order, see :func:`_align_state`); the
-    reference's output on the same ``x`` must match. ``mistakes`` are ``(hint, wrong_module(*args))`` variants
-    loaded with the same state: matching one gives its hint. ``attrs`` maps attribute names to
+    Its parameters and buffers come back (each shared tensor once) and are loaded into ``reference(*args)``:
+    behaviour is judged, not layout, so the entries are matched by kind and shape whatever the submodules are
+    called or however they are nested (see :func:`_alignments`); the module passes when, read one of those
+    ways, the reference computes the same output on the same ``x``. ``mistakes`` are ``(hint, wrong_module(*args))``
+    variants loaded with the same state: matching one gives its hint. ``attrs`` maps attribute names to
     ``(f(*args) giving the expected value, hint)``, e.g. ``out_channels``. ``key_hint(missing, unexpected)``
-    (or a string) explains parameter names that differ from the specification.
+    (or a string) explains parameters that cannot be matched to the specification's. ``hints``: as in
+    :func:`function_exercise`.
     """
     mistakes = list(mistakes)
     attrs = dict(attrs or {})
+    staged = tuple(hints)
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]
@@ -693,46 +968,63 @@ def module_exercise(
                 "the module's state_dict does not hold the values the check wrote into it",
                 hint="keep the parameters as registered nn.Parameters/buffers and don't override state_dict",
             )
-        if set(state) != set(ref_state):
-            aligned = _align_state(state, ref_state)
-            if aligned is None:
-                missing = sorted(set(ref_state) - set(state))
-                unexpected = sorted(set(state) - set(ref_state))
-                parts = []
-                if missing:
-                    parts.append("missing " + ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""))
-                if unexpected:
-                    parts.append("unexpected " + ", ".join(unexpected[:4]) + (" …" if len(unexpected) > 4 else ""))
-                text = key_hint(missing, unexpected) if callable(key_hint) else key_hint
-                return Failure(
-                    "parameters differ from the specification: " + "; ".join(parts),
-                    hint=text or "name the submodules exactly as the exercise states",
-                )
-            state = aligned
-        for key, tensor in ref_state.items():
-            if tuple(state[key].shape) != tuple(tensor.shape):
-                return Failure(
-                    f"parameter {key} has the wrong shape",
-                    str(tuple(tensor.shape)),
-                    str(tuple(state[key].shape)),
-                    hint="check the in/out channels and kernel size of that layer",
-                )
+        readings = _alignments(state, ref_state)
+        if not readings:
+            missing = sorted(set(ref_state) - set(state))
+            unexpected = sorted(set(state) - set(ref_state))
+            shapes = sorted(str(tuple(t.shape)) for t in state.values())
+            ref_shapes = sorted(str(tuple(t.shape)) for t in ref_state.values())
+            if not missing and not unexpected:  # same names, other shapes
+                for key, tensor in ref_state.items():
+                    if tuple(state[key].shape) != tuple(tensor.shape):
+                        return Failure(
+                            f"parameter {key} has the wrong shape",
+                            str(tuple(tensor.shape)),
+                            str(tuple(state[key].shape)),
+                            hint="check the in/out channels and kernel size of that layer",
+                        )
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""))
+            if unexpected:
+                parts.append("unexpected " + ", ".join(unexpected[:4]) + (" …" if len(unexpected) > 4 else ""))
+            text = key_hint(missing, unexpected) if callable(key_hint) else key_hint
+            return Failure(
+                "the parameters do not match the specification's layers: " + "; ".join(parts),
+                f"{len(ref_shapes)} tensors of shapes {', '.join(ref_shapes)}",
+                f"{len(shapes)} tensors of shapes {', '.join(shapes)}",
+                hint=text or "build exactly the layers the exercise states (count, kernel sizes, channels, bias)",
+            )
         x = case.data["x"]
 
-        def output_of(module: nn.Module) -> torch.Tensor:
-            module.load_state_dict(state)
+        def output_of(module: nn.Module, values: Mapping[str, torch.Tensor]) -> torch.Tensor:
+            module.load_state_dict(values)
             module.eval()
             with torch.no_grad():
                 return module(x)
 
-        failure = compare(output_of(ref), received["out"])
-        if failure is None:
-            return None
-        variants = ((h, lambda v=v: output_of(v(*args))) for h, v in mistakes)
-        if _match_mistakes(failure, received["out"], variants, compare):
-            return failure
-        if hint and failure.what.startswith("wrong values"):
-            failure.hint = hint
+        failure = None
+        for values in readings:
+            failure = compare(output_of(ref, values), received["out"])
+            if failure is None:
+                return None
+        assert failure is not None  # noqa: S101 - readings is not empty
+        for values in readings:
+            variants = ((h, lambda v=v, values=values: output_of(v(*args), values)) for h, v in mistakes)
+            if _match_mistakes(failure, received["out"], variants, compare):
+                return failure
+        _unknown(failure, case, hint, bool(staged))
         return failure
 
-    return Exercise(name, points, target, BUILD_MODULE, visible, hidden, judge, error_hint=error_hint)
+    return Exercise(
+        name,
+        points,
+        target,
+        BUILD_MODULE,
+        visible,
+        hidden,
+        judge,
+        error_hint=error_hint,
+        hints=staged or ((hint,) if hint else ()),
+        difficulty=difficulty,
+    )

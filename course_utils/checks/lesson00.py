@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex00_conv_output_shape(input_shape, out_channels, kernel_size, stride, padding) -> (N, C_out, H_out, W_out)
@@ -84,6 +85,9 @@ def _shape_hw_swapped(shape, c_out, k, s, p):
 
 _SHAPE = function_exercise(
     "ex00_conv_output_shape",
+    hints=HINTS["ex00_conv_output_shape"],
+    difficulty=DIFFICULTY["ex00_conv_output_shape"],
+    strict_types=True,
     points=2,
     target="conv_output_shape",
     visible=_shape_cases,
@@ -118,18 +122,24 @@ def _cost_cases() -> list[Case]:
 
 
 def _cost_hidden(rng: np.random.Generator) -> list[Case]:
+    """Every branch (bias or not, stride 1 or 2, padded or not) on half of the cases, so that an answer wrong on
+    one branch fails at least half of them."""
     cases = []
-    for label, k, s, p, bias in [
-        ("1×1 conv with bias", 1, 1, 0, True),
-        ("3×3 conv without bias", 3, 1, 1, False),
-        ("stride 2 shrinks the MACs, not the params", 3, 2, 1, True),
-        ("5×5 conv, no padding", 5, 1, 0, True),
-        ("stride 2 without padding", 3, 2, 0, False),
-        ("large channel counts", 3, 1, 1, True),
-    ]:
-        c_in = int(rng.integers(1, 65)) * (8 if label == "large channel counts" else 1)
-        c_out = int(rng.integers(1, 65)) * (8 if label == "large channel counts" else 1)
-        cases.append(Case(label, {"args": [c_in, c_out, k, int(rng.integers(k + 3, 60)), s, p, bias]}))
+    for bias in (True, False):
+        for stride in (1, 2):
+            for padded in (False, True):
+                k = int(rng.choice([3, 5, 7]))
+                label = (
+                    f"K×K conv (K = 3, 5 or 7), stride {stride}, {'padding K // 2' if padded else 'no padding'}, "
+                    f"{'with' if bias else 'without'} bias"
+                )
+                c_in, c_out = int(rng.integers(1, 129)), int(rng.integers(1, 129))
+                size = int(rng.integers(k + 3, 60))
+                cases.append(Case(label, {"args": [c_in, c_out, k, size, stride, k // 2 if padded else 0, bias]}))
+    for bias, stride, padding in ((True, 1, 0), (False, 2, 0), (True, 2, 1), (False, 1, 1)):
+        label = f"1×1 conv, stride {stride}, padding {padding}, {'with' if bias else 'without'} bias"
+        c_in, c_out = int(rng.integers(8, 513)), int(rng.integers(8, 513))
+        cases.append(Case(label, {"args": [c_in, c_out, 1, int(rng.integers(4, 60)), stride, padding, bias]}))
     return cases
 
 
@@ -164,6 +174,8 @@ def _cost_macs_per_param(c_in, c_out, k, size, s, p, bias):
 
 _COST = function_exercise(
     "ex00_conv_cost",
+    hints=HINTS["ex00_conv_cost"],
+    difficulty=DIFFICULTY["ex00_conv_cost"],
     points=3,
     target="conv_cost",
     visible=_cost_cases,
@@ -175,6 +187,10 @@ _COST = function_exercise(
         ("MACs are counted on the input size: use the OUTPUT size (stride and padding change it)", _cost_input_size),
         ("the kernel has kernel_size × kernel_size weights per channel pair: square it", _cost_k_not_squared),
         ("by the course's convention bias additions are not MACs: count only the multiplies", _cost_macs_bias),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda *a: (_cost_ref(*a)[0], 2 * _cost_ref(*a)[1]),
+        ),
         (
             "by the course's convention bias additions are not MACs: use the weights, not the parameters, per position",
             _cost_macs_per_param,
@@ -222,13 +238,15 @@ def _conv_hidden(rng: np.random.Generator) -> list[Case]:
         Case("non-square input", _conv_case(rng, 2, 3, 3, 6, 9)),
         Case("kernel as large as the input (1×1 output)", _conv_case(rng, 3, 2, 4, 4, 4)),
         Case("asymmetric kernel values (catches a flipped kernel)", _conv_case(rng, 2, 2, 3, 5, 5)),
+        Case("a wide input", _conv_case(rng, 3, 2, 2, 4, 9)),
     ]
-    for i in range(3):
+    for i in range(3):  # non-square, so that half the hidden cases have H ≠ W
         c_in, c_out, k = int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        h = int(rng.integers(k, 9))
         cases.append(
             Case(
-                f"random sizes #{i + 1}",
-                _conv_case(rng, c_in, c_out, k, int(rng.integers(k, 9)), int(rng.integers(k, 9))),
+                f"random non-square sizes #{i + 1}",
+                _conv_case(rng, c_in, c_out, k, h, h + int(rng.integers(1, 5))),
             )
         )
     return cases
@@ -236,6 +254,9 @@ def _conv_hidden(rng: np.random.Generator) -> list[Case]:
 
 _CONV2D = function_exercise(
     "ex00_conv2d",
+    hints=HINTS["ex00_conv2d"],
+    difficulty=DIFFICULTY["ex00_conv2d"],
+    strict_types=True,
     points=4,
     target="conv2d",
     visible=_conv_cases,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._framework import Case, Exercise, Failure, compare, function_exercise
+from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex01_pointwise_conv(x, w, b): x (N, C_in, H, W), w (C_out, C_in), b (C_out,) -> (N, C_out, H, W), NumPy
@@ -73,6 +74,9 @@ def _pw_back_no_transpose(x, w, b):
 
 _POINTWISE = function_exercise(
     "ex01_pointwise_conv",
+    hints=HINTS["ex01_pointwise_conv"],
+    difficulty=DIFFICULTY["ex01_pointwise_conv"],
+    strict_types=True,
     points=3,
     target="pointwise_conv",
     visible=_pw_cases,
@@ -116,6 +120,8 @@ def adapter(obj, case):
         if bias is not None:
             linear.bias.copy_(bias)
     conv = obj(linear)
+    if not (same_value(linear.weight.detach(), weight) and (bias is None or same_value(linear.bias.detach(), bias))):
+        note_mutation("linear (its weight or bias)")
     if not isinstance(conv, _torch.nn.Conv2d):
         raise TypeError(f"linear_to_conv1x1 must return an nn.Conv2d, got {type(conv).__name__}")
     with _torch.no_grad():
@@ -152,8 +158,8 @@ def _l2c_hidden(rng: np.random.Generator) -> list[Case]:
         Case("square Linear (catches transposed weights)", _l2c_case(rng, 6, 6, True)),
         Case("no bias: the conv must have none either", _l2c_case(rng, 5, 3, False)),
         Case("many inputs, one output", _l2c_case(rng, 12, 1, True)),
-        Case("one input, many outputs", _l2c_case(rng, 1, 7, True)),
-        Case("H ≠ W input", _l2c_case(rng, 3, 4, True, 2, 7)),
+        Case("one input, many outputs, no bias", _l2c_case(rng, 1, 7, False)),
+        Case("H ≠ W input, no bias", _l2c_case(rng, 3, 4, False, 2, 7)),
         Case("random sizes", _l2c_case(rng, int(rng.integers(1, 10)), int(rng.integers(1, 10)), True)),
     ]
 
@@ -192,19 +198,21 @@ def _l2c_judge(case: Case, received) -> Failure | None:
     elif compare(_l2c_ref({**data, "weight": weight.T.reshape(weight.shape)})["out"], received["out"]) is None:
         failure.hint = "the weights are transposed: linear.weight is (out, in), like conv.weight[:, :, 0, 0]"
     else:
-        failure.hint = "copy linear.weight into conv.weight reshaped to (out_features, in_features, 1, 1)"
+        failure.hint = UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE
     return failure
 
 
 _LINEAR_TO_CONV = Exercise(
     "ex01_linear_to_conv1x1",
+    hints=HINTS["ex01_linear_to_conv1x1"],
+    difficulty=DIFFICULTY["ex01_linear_to_conv1x1"],
     points=3,
     target="linear_to_conv1x1",
     adapter=_LINEAR_ADAPTER,
     visible=_l2c_cases,
     hidden=_l2c_hidden,
     judge=_l2c_judge,
-    error_hint="conv.weight has shape (out, in, 1, 1): reshape linear.weight (out, in) to it, e.g. with [:, :, None, None]",
+    error_hint="your code raised on a valid nn.Linear: print the shapes of linear.weight (out, in) and of the conv weight you build (out, in, 1, 1)",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -252,6 +260,8 @@ def _pvd_hidden(rng: np.random.Generator) -> list[Case]:
 
 _POINTWISE_VS_DENSE = function_exercise(
     "ex01_pointwise_vs_dense",
+    hints=HINTS["ex01_pointwise_vs_dense"],
+    difficulty=DIFFICULTY["ex01_pointwise_vs_dense"],
     points=2,
     target="pointwise_vs_dense",
     visible=_pvd_cases,
@@ -279,6 +289,13 @@ _POINTWISE_VS_DENSE = function_exercise(
             ),
         ),
         (
+            "the ratio is a true division: dense_params / pointwise_params with /, not // (which drops the fraction)",
+            lambda ci, co, h, w: (
+                *_pvd_ref(ci, co, h, w)[:2],
+                float(_pvd_ref(ci, co, h, w)[1] // _pvd_ref(ci, co, h, w)[0]),
+            ),
+        ),
+        (
             "the ratio is inverted: dense_params / pointwise_params",
             lambda ci, co, h, w: (*_pvd_ref(ci, co, h, w)[:2], 1 / _pvd_ref(ci, co, h, w)[2]),
         ),
@@ -286,4 +303,4 @@ _POINTWISE_VS_DENSE = function_exercise(
     hint="pointwise: C_in*C_out + C_out; dense on the flattened map: (C_in*H*W)*(C_out*H*W) + C_out*H*W",
 )
 
-EXERCISES = [_POINTWISE, _LINEAR_TO_CONV, _POINTWISE_VS_DENSE]
+EXERCISES = [_POINTWISE_VS_DENSE, _POINTWISE, _LINEAR_TO_CONV]  # counting, then implementing

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._framework import Case, Exercise, Failure, compare, function_exercise
+from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 _TOL = 1e-3  # components from float32 inputs: loose enough for float32 SVDs, tight enough to catch every mistake
 
@@ -105,6 +106,8 @@ def _pca_ascending(x, k):
 
 _CHANNEL_PCA = function_exercise(
     "ex02_channel_pca",
+    hints=HINTS["ex02_channel_pca"],
+    difficulty=DIFFICULTY["ex02_channel_pca"],
     points=3,
     target="channel_pca",
     visible=_pca_cases,
@@ -169,7 +172,8 @@ def _enc_hidden(rng: np.random.Generator) -> list[Case]:
     return [
         Case("k = C (catches -mean used as the bias)", _enc_case(rng, 2, 5, 4, 4, 5)),
         Case("a single coefficient", _enc_case(rng, 2, 6, 5, 5, 1)),
-        Case("H ≠ W", _enc_case(rng, 1, 4, 3, 8, 2)),
+        Case("k = C = 3, H ≠ W", _enc_case(rng, 1, 3, 3, 8, 3)),
+        Case("k = C = 1", _enc_case(rng, 2, 1, 4, 4, 1)),
         Case("many channels", _enc_case(rng, 2, 12, 4, 4, 3)),
         Case(
             "random sizes",
@@ -182,6 +186,7 @@ def _enc_hidden(rng: np.random.Generator) -> list[Case]:
                 2,
             ),
         ),
+        Case("k = C = 7", _enc_case(rng, 1, 7, 3, 3, 7)),
     ]
 
 
@@ -218,12 +223,14 @@ def _enc_judge(case: Case, received) -> Failure | None:
         if compare(value, received["out"], rtol=_TOL, atol=_TOL) is None:
             failure.hint = text
             return failure
-    failure.hint = "weight = components[:, :, None, None] (shape (k, C, 1, 1)), bias = -components @ mean"
+    failure.hint = UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE
     return failure
 
 
 _PCA_ENCODER = Exercise(
     "ex02_pca_encoder",
+    hints=HINTS["ex02_pca_encoder"],
+    difficulty=DIFFICULTY["ex02_pca_encoder"],
     points=3,
     target="pca_encoder",
     adapter=_ENCODER_ADAPTER,
@@ -233,4 +240,112 @@ _PCA_ENCODER = Exercise(
     error_hint="nn.Conv2d(C, k, kernel_size=1): its weight is (k, C, 1, 1) and its bias (k,); convert NumPy with torch.from_numpy",
 )
 
-EXERCISES = [_CHANNEL_PCA, _PCA_ENCODER]
+# ---------------------------------------------------------------------------------------------
+# ex02_signal_kept(x, signal, k) -> share of the signal direction's energy the top-k PCA subspace keeps
+#   lesson 02's stress test: a high-variance nuisance takes PCA's first directions, whatever the task needs.
+# ---------------------------------------------------------------------------------------------
+
+
+def _nuisance_data(
+    rng: np.random.Generator, n: int, c: int, h: int, w: int, nuisance: int, angle: float, offset: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, signal): pixels with ``nuisance`` high-variance directions (variance 25, 16, 9), a low-variance signal
+    (variance 1) and faint noise; ``signal`` points ``angle`` radians away from the first nuisance direction,
+    towards the signal's own direction, so PCA keeps cos²(angle) of it once the nuisance is in."""
+    q, _ = np.linalg.qr(rng.standard_normal((c, c)))
+    scales = np.full(c, 0.05)
+    scales[:nuisance] = (5.0, 4.0, 3.0)[:nuisance]
+    scales[nuisance] = 1.0
+    pixels = rng.standard_normal((n * h * w, c)) * scales @ q.T + offset * rng.standard_normal(c)
+    x = np.ascontiguousarray(pixels.reshape(n, h, w, c).transpose(0, 3, 1, 2)).astype(np.float32)
+    signal = np.cos(angle) * q[:, 0] + np.sin(angle) * q[:, nuisance]
+    return x, signal
+
+
+def _kept(x, signal, k, *, centre=True, rows=True, squared=True, top=True, normalise=True):
+    pixels = _pixels(x)
+    mean = pixels.mean(axis=0)
+    _, _, vt = np.linalg.svd(pixels - mean if centre else pixels, full_matrices=False)
+    basis = vt if rows else vt.T
+    chosen = basis[:k] if top else basis[::-1][:k]
+    s = np.asarray(signal, dtype=np.float64)
+    s = s / np.linalg.norm(s) if normalise else s
+    energy = float(np.sum((chosen @ s) ** 2))
+    return energy if squared else float(np.sqrt(energy))
+
+
+def _kept_ref(x, signal, k):
+    return _kept(x, signal, k)
+
+
+def _kept_case(rng, n, c, h, w, nuisance, k, scale=1.0, offset=3.0) -> dict:
+    x, signal = _nuisance_data(rng, n, c, h, w, nuisance, float(rng.uniform(0.6, 1.0)), offset)
+    return {"args": [x, (scale * signal).astype(np.float32), k]}
+
+
+def _kept_cases() -> list[Case]:
+    rng = np.random.default_rng(21)
+    return [
+        Case("3 nuisance directions, k = 3 (the lesson's stress test)", _kept_case(rng, 2, 8, 6, 6, 3, 3)),
+        Case("3 nuisance directions, k = 4, a signal of length 2", _kept_case(rng, 2, 8, 6, 6, 3, 4, scale=2.0)),
+    ]
+
+
+def _kept_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases with a signal that is not of unit length, half with k below the nuisance count."""
+    cases = [
+        Case("k below the nuisance count", _kept_case(rng, 1, 6, 8, 8, 2, 1)),
+        Case("k equal to the nuisance count, signal of length 3", _kept_case(rng, 2, 6, 5, 5, 2, 2, scale=3.0)),
+        Case("one nuisance direction, k = 2, non-square maps", _kept_case(rng, 2, 5, 4, 9, 1, 2)),
+        Case("many channels, k = 1, signal of length 0.5", _kept_case(rng, 1, 12, 8, 8, 3, 1, scale=0.5)),
+        Case("data centred already", _kept_case(rng, 2, 7, 6, 6, 2, 3, offset=0.0)),
+        Case("k = C keeps everything", _kept_case(rng, 1, 4, 8, 8, 1, 4, scale=1.5)),
+    ]
+    for i in range(2):
+        nuisance = int(rng.integers(1, 4))
+        c = int(rng.integers(nuisance + 2, 10))
+        cases.append(
+            Case(
+                f"random sizes #{i + 1}",
+                _kept_case(rng, int(rng.integers(1, 3)), c, 6, 7, nuisance, nuisance + i, scale=1.0 + i),
+            )
+        )
+    return cases
+
+
+_SIGNAL_KEPT = function_exercise(
+    "ex02_signal_kept",
+    hints=HINTS["ex02_signal_kept"],
+    difficulty=DIFFICULTY["ex02_signal_kept"],
+    points=2,
+    target="signal_kept",
+    visible=_kept_cases,
+    hidden=_kept_hidden,
+    reference=_kept_ref,
+    mistakes=[
+        (
+            "centre the pixels first: uncentred, the first 'component' follows the mean, not a direction of variance",
+            lambda x, s, k: _kept(x, s, k, centre=False),
+        ),
+        (
+            "the components are the ROWS of Vt (np.linalg.svd returns U, S, Vt); its columns are not directions",
+            lambda x, s, k: _kept(x, s, k, rows=False),
+        ),
+        (
+            "the kept share of the signal's energy is the SQUARED length of its projection, Σ (component · s)²",
+            lambda x, s, k: _kept(x, s, k, squared=False),
+        ),
+        (
+            "take the k components of LARGEST variance (the first rows of Vt), as PCA would keep them",
+            lambda x, s, k: _kept(x, s, k, top=False),
+        ),
+        (
+            "the signal is not of unit length: divide it by its norm first, so the answer is a share between 0 and 1",
+            lambda x, s, k: _kept(x, s, k, normalise=False),
+        ),
+    ],
+    rtol=1e-3,
+    atol=1e-3,
+)
+
+EXERCISES = [_CHANNEL_PCA, _PCA_ENCODER, _SIGNAL_KEPT]

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # The GoogLeNet paper's Table 1 rows (Szegedy et al. 2015, "Going deeper with convolutions"):
 # (in_channels, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj)
@@ -50,6 +51,8 @@ def _params_hidden(rng: np.random.Generator) -> list[Case]:
 
 _INCEPTION_PARAMS = function_exercise(
     "ex03_inception_params",
+    hints=HINTS["ex03_inception_params"],
+    difficulty=DIFFICULTY["ex03_inception_params"],
     points=2,
     target="inception_params",
     visible=_params_cases,
@@ -132,10 +135,10 @@ def _module_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("1×1 spatial size", _module_case(rng, (4, 2, 2, 3, 1, 2, 1), 2, 1, 1)),
         Case("odd sizes (padding must keep H and W)", _module_case(rng, (5, 3, 2, 4, 2, 3, 2), 1, 7, 3)),
-        Case("pool_proj wider than the rest", _module_case(rng, (4, 1, 1, 1, 1, 1, 9), 1, 4, 4)),
+        Case("pool_proj wider than the rest, non-square", _module_case(rng, (4, 1, 1, 1, 1, 1, 9), 1, 4, 6)),
         Case(
             "GoogLeNet (3a) widths, scaled down by 8",
-            _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 5),
+            _module_case(rng, tuple(max(1, v // 8) for v in _INCEPTION_3A), 1, 5, 7),
         ),
     ]
     for i in range(3):
@@ -152,14 +155,13 @@ def _module_hidden(rng: np.random.Generator) -> list[Case]:
 def _inception_key_hint(missing: list[str], unexpected: list[str]) -> str:
     if any(k.startswith("branch_pool") for k in missing):
         return "the pool branch needs its own 1×1 projection conv (in_channels → pool_proj) after the max pool"
-    return (
-        "use exactly four submodules branch1x1, branch3x3, branch5x5, branch_pool holding the convs of "
-        "each branch (1 + 2 + 2 + 1 convs with bias)"
-    )
+    return "build the six convs the exercise lists (1 + 2 + 2 + 1 across the four branches), each with a bias"
 
 
 _INCEPTION_MODULE = module_exercise(
     "ex03_inception_module",
+    hints=HINTS["ex03_inception_module"],
+    difficulty=DIFFICULTY["ex03_inception_module"],
     points=4,
     target="InceptionModule",
     visible=_module_cases,
@@ -195,8 +197,7 @@ _INCEPTION_MODULE = module_exercise(
     ],
     key_hint=_inception_key_hint,
     hint="each branch: conv → ReLU (→ conv → ReLU); pool branch: MaxPool2d(3, stride=1, padding=1) → 1×1 conv → ReLU",
-    error_hint="every branch must keep H and W so they can be concatenated: padding=1 for 3×3, padding=2 for 5×5, "
-    "and MaxPool2d(3, stride=1, padding=1)",
+    error_hint="the four branch outputs must have the same H and W to be concatenated: print each branch's output shape",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -225,22 +226,30 @@ def _cheaper_cases() -> list[Case]:
 
 
 def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases favour each design, so always naming one of them earns at most half the points."""
     cases = [
         Case("GoogLeNet (4e) 5×5 branch on 14×14", {"args": [528, 32, 128, 14]}),
         Case("reduction to a single channel", {"args": [64, 1, 64, 7]}),
         Case("reduction that does not pay off", {"args": [8, 8, 4, 5]}),
+        Case("a reduction as wide as the input", {"args": [32, 32, 32, 9]}),
     ]
-    while len(cases) < 8:
-        c, r, c5, size = (
-            int(v) for v in (rng.integers(1, 513), rng.integers(1, 129), rng.integers(1, 257), rng.integers(1, 57))
-        )
-        if _macs_direct(c, r, c5, size) != _macs_reduced(c, r, c5, size):
-            cases.append(Case(f"random widths #{len(cases) - 2}", {"args": [c, r, c5, size]}))
+    while len(cases) < 8:  # reductions wider than the input: the direct conv wins
+        c = int(rng.integers(1, 129))
+        r, c5, size = c + int(rng.integers(1, 129)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
+        if _macs_direct(c, r, c5, size) < _macs_reduced(c, r, c5, size):
+            cases.append(Case(f"a wide reduction #{len(cases) - 3}", {"args": [c, r, c5, size]}))
+    while len(cases) < 10:  # narrow reductions: the reduced design wins
+        c = int(rng.integers(64, 513))
+        r, c5, size = int(rng.integers(1, c // 4)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
+        if _macs_reduced(c, r, c5, size) < _macs_direct(c, r, c5, size):
+            cases.append(Case(f"a narrow reduction #{len(cases) - 7}", {"args": [c, r, c5, size]}))
     return cases
 
 
 _CHEAPER_5X5 = function_exercise(
     "ex03_cheaper_5x5",
+    hints=HINTS["ex03_cheaper_5x5"],
+    difficulty=DIFFICULTY["ex03_cheaper_5x5"],
     points=2,
     target="cheaper_5x5",
     visible=_cheaper_cases,
@@ -256,6 +265,16 @@ _CHEAPER_5X5 = function_exercise(
             lambda c, r, c5, s: (_cheaper_ref(c, r, c5, s)[0], 1 / _cheaper_ref(c, r, c5, s)[1]),
         ),
         (
+            "the ratio is a true division: costlier / cheaper with /, not // (which drops the fraction)",
+            lambda c, r, c5, s: (
+                _cheaper_ref(c, r, c5, s)[0],
+                float(
+                    max(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
+                    // min(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
+                ),
+            ),
+        ),
+        (
             "you named the costlier design: return the CHEAPER one",
             lambda c, r, c5, s: (
                 "direct" if _cheaper_ref(c, r, c5, s)[0] == "reduced" else "reduced",
@@ -266,4 +285,73 @@ _CHEAPER_5X5 = function_exercise(
     hint="direct: 5×5 conv in→ch5x5; reduced: 1×1 in→reduce then 5×5 reduce→ch5x5; both keep size×size (padding 2)",
 )
 
-EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MODULE, _CHEAPER_5X5]
+# ---------------------------------------------------------------------------------------------
+# ex03_inception_macs(in_channels, ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj, size) -> int
+#   fix the bug: a circulating cost count uses the wrong kernel for the 5×5 branch and skips the reductions
+# ---------------------------------------------------------------------------------------------
+
+
+def _macs_ref(c, c1, r3, c3, r5, c5, pp, size, *, k5=5, reduce=True, pool=True):
+    s = size
+    macs = conv_macs(c, c1, 1, s)
+    if reduce:
+        macs += conv_macs(c, r3, 1, s) + conv_macs(r3, c3, 3, s, padding=1)
+        macs += conv_macs(c, r5, 1, s) + conv_macs(r5, c5, k5, s, padding=k5 // 2)
+    else:
+        macs += conv_macs(c, c3, 3, s, padding=1) + conv_macs(c, c5, k5, s, padding=k5 // 2)
+    if pool:
+        macs += conv_macs(c, pp, 1, s)
+    return macs
+
+
+def _buggy_macs(c, c1, r3, c3, r5, c5, pp, size):
+    """The circulating count the exercise asks to fix: 3×3 weights for the 5×5 branch, reductions skipped."""
+    return _macs_ref(c, c1, r3, c3, r5, c5, pp, size, k5=3, reduce=False)
+
+
+def _inception_macs_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = [
+        Case("GoogLeNet inception (4e) on 14×14", {"args": [*_INCEPTION_4E, 14]}),
+        Case("reductions wider than the input, on 7×7", {"args": [16, 8, 32, 16, 24, 8, 4, 7]}),
+        Case("a 1×1 map", {"args": [64, 16, 8, 16, 4, 8, 8, 1]}),
+    ]
+    for i in range(5):
+        widths = [int(v) for v in rng.integers(1, 257, size=7)]
+        cases.append(Case(f"random widths and map size #{i + 1}", {"args": [*widths, int(rng.integers(2, 57))]}))
+    return cases
+
+
+_INCEPTION_MACS = function_exercise(
+    "ex03_inception_macs",
+    hints=HINTS["ex03_inception_macs"],
+    difficulty=DIFFICULTY["ex03_inception_macs"],
+    points=2,
+    target="inception_macs",
+    visible=lambda: [
+        Case("GoogLeNet inception (3a) on 28×28", {"args": [*_INCEPTION_3A, 28]}),
+        Case("a small module on 5×5", {"args": [8, 2, 3, 4, 1, 2, 2, 5]}),
+    ],
+    hidden=_inception_macs_hidden,
+    reference=_macs_ref,
+    mistakes=[
+        ("that is the buggy count itself: find its two mistakes (read the list of branches again)", _buggy_macs),
+        (
+            "half fixed: the 5×5 conv has 25 weights per channel pair; the reductions are still missing",
+            lambda *a: _macs_ref(*a, reduce=False),
+        ),
+        (
+            "half fixed: the reductions are in, but the 5×5 conv is still counted with a 3×3 kernel",
+            lambda *a: _macs_ref(*a, k5=3),
+        ),
+        (
+            "the pool branch's 1×1 projection (in_channels → pool_proj) costs MACs too",
+            lambda *a: _macs_ref(*a, pool=False),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda *a: 2 * _macs_ref(*a),
+        ),
+    ],
+)
+
+EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MODULE, _CHEAPER_5X5, _INCEPTION_MACS]

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..counting import conv_macs, conv_output_size
 from ._framework import Case, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex04_bottleneck_macs(in_channels, mid_channels, out_channels, size, stride=1) -> int
@@ -35,26 +36,28 @@ def _macs_cases() -> list[Case]:
 
 
 def _macs_hidden(rng: np.random.Generator) -> list[Case]:
+    """Four identity blocks and four stride-2 blocks (two keeping the width): an answer that always, or never,
+    counts the projection, or ignores the stride, fails at least half of them."""
     cases = [
         Case("identity shortcut (in = out, stride 1)", {"args": [128, 32, 128, 14, 1]}),
         Case("stride 2 on an odd size", {"args": [64, 16, 128, 15, 2]}),
         Case("ResNet-50 conv5_x first block", {"args": [1024, 512, 2048, 14, 2]}),
+        Case("stride 2 keeping the width", {"args": [64, 16, 64, 9, 2]}),
     ]
-    for i in range(5):
+    for i in range(3):
         m = int(rng.integers(1, 65))
-        stride = int(rng.integers(1, 3))
-        out = 4 * m if i % 2 else int(rng.integers(1, 257))
-        cases.append(
-            Case(
-                f"random widths #{i + 1}",
-                {"args": [int(rng.integers(1, 257)), m, out, int(rng.integers(2, 30)), stride]},
-            )
-        )
+        width = 4 * m if i % 2 else int(rng.integers(1, 257))
+        cases.append(Case(f"identity block #{i + 1}", {"args": [width, m, width, int(rng.integers(2, 30)), 1]}))
+    m = int(rng.integers(1, 65))
+    width = int(rng.integers(1, 257))
+    cases.append(Case("stride 2, random width kept", {"args": [width, m, width, int(rng.integers(2, 30)), 2]}))
     return cases
 
 
 _BOTTLENECK_MACS = function_exercise(
     "ex04_bottleneck_macs",
+    hints=HINTS["ex04_bottleneck_macs"],
+    difficulty=DIFFICULTY["ex04_bottleneck_macs"],
     points=2,
     target="bottleneck_macs",
     visible=_macs_cases,
@@ -72,6 +75,10 @@ _BOTTLENECK_MACS = function_exercise(
         (
             "the stride is ignored: it shrinks every later layer's output (and the shortcut's)",
             lambda c, m, o, size, stride=1: _bottleneck_macs(c, m, o, size, 1),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda c, m, o, size, stride=1: 2 * _bottleneck_macs(c, m, o, size, stride),
         ),
         (
             "the shortcut is counted at the input resolution: its 1×1 conv has the block's stride",
@@ -129,25 +136,19 @@ def _block_cases() -> list[Case]:
 
 
 def _block_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases need a projection at stride 1 (the widths differ): the branch most often got wrong."""
     return [
         Case("channels change at stride 1 (projection needed)", _block_case(rng, 4, 2, 8, 1, 2, 4, 4)),
+        Case("channels shrink at stride 1 (projection needed)", _block_case(rng, 12, 3, 6, 1, 1, 5, 3)),
+        Case("wide middle, widths differ, stride 1", _block_case(rng, 4, 8, 6, 1, 1, 3, 3)),
+        Case(
+            "random widths that differ, stride 1",
+            _block_case(rng, int(rng.integers(1, 5)), int(rng.integers(1, 9)), int(rng.integers(5, 13)), 1, 2, 4, 5),
+        ),
         Case("stride 2 keeping the width (projection needed)", _block_case(rng, 8, 2, 8, 2, 1, 6, 6)),
         Case("stride 2 on an odd, non-square input", _block_case(rng, 6, 3, 12, 2, 1, 7, 5)),
-        Case("1×1 spatial size", _block_case(rng, 8, 2, 8, 1, 2, 1, 1)),
-        Case("wide middle (mid > in)", _block_case(rng, 4, 8, 4, 1, 1, 3, 3)),
-        Case(
-            "random widths",
-            _block_case(
-                rng,
-                int(rng.integers(1, 9)),
-                int(rng.integers(1, 9)),
-                int(rng.integers(1, 17)),
-                int(rng.integers(1, 3)),
-                2,
-                int(rng.integers(3, 8)),
-                int(rng.integers(3, 8)),
-            ),
-        ),
+        Case("1×1 spatial size, identity", _block_case(rng, 8, 2, 8, 1, 2, 1, 1)),
+        Case("identity shortcut on a non-square map", _block_case(rng, 6, 2, 6, 1, 1, 3, 5)),
     ]
 
 
@@ -163,11 +164,16 @@ def _block_key_hint(missing: list[str], unexpected: list[str]) -> str:
         return (
             "when stride = 1 and in_channels = out_channels the shortcut is the identity (nn.Identity(), no parameters)"
         )
-    return "name the layers conv1, bn1, conv2, bn2, conv3, bn3 and shortcut, as the exercise states"
+    return (
+        "build the layers the exercise lists: three bias-free convs, each with its BatchNorm, and a shortcut "
+        "conv with its BatchNorm only when stride ≠ 1 or the widths differ"
+    )
 
 
 _BOTTLENECK_BLOCK = module_exercise(
     "ex04_bottleneck_block",
+    hints=HINTS["ex04_bottleneck_block"],
+    difficulty=DIFFICULTY["ex04_bottleneck_block"],
     points=4,
     target="Bottleneck",
     visible=_block_cases,
@@ -193,8 +199,7 @@ _BOTTLENECK_BLOCK = module_exercise(
     ],
     key_hint=_block_key_hint,
     hint="relu(bn1(conv1(x))) → relu(bn2(conv2(·))) → bn3(conv3(·)), add shortcut(x), then relu",
-    error_hint="the shortcut must match the main path's shape: a 1×1 conv with the block's stride when stride ≠ 1 or "
-    "in_channels ≠ out_channels",
+    error_hint="the main path and the shortcut must have the same shape to be added: print both shapes (a 1×1 conv takes padding=0, the 3×3 padding=1, and both paths must apply the block's stride)",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -223,20 +228,30 @@ def _cheaper_cases() -> list[Case]:
 
 
 def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases favour each block, so always naming one of them earns at most half the points."""
     cases = [
         Case("mid = width / 4 (the paper's ratio)", {"args": [512, 128, 28]}),
         Case("mid = width", {"args": [32, 32, 10]}),
         Case("1×1 spatial size", {"args": [64, 16, 1]}),
+        Case("mid = 2 × width", {"args": [16, 32, 7]}),
     ]
-    while len(cases) < 8:
-        width, mid, size = int(rng.integers(1, 513)), int(rng.integers(1, 513)), int(rng.integers(1, 57))
-        if _basic(width, mid, size) != _bottle(width, mid, size):
-            cases.append(Case(f"random widths #{len(cases) - 2}", {"args": [width, mid, size]}))
+    while len(cases) < 6:  # narrow middles: the bottleneck wins
+        width, size = int(rng.integers(8, 513)), int(rng.integers(1, 57))
+        mid = int(rng.integers(1, max(2, width // 2)))
+        if _bottle(width, mid, size) < _basic(width, mid, size):
+            cases.append(Case(f"a narrow middle #{len(cases) - 3}", {"args": [width, mid, size]}))
+    while len(cases) < 10:  # wide middles: the basic block wins
+        width, size = int(rng.integers(1, 257)), int(rng.integers(1, 57))
+        mid = int(rng.integers(2 * width, 4 * width + 1))
+        if _basic(width, mid, size) < _bottle(width, mid, size):
+            cases.append(Case(f"a wide middle #{len(cases) - 5}", {"args": [width, mid, size]}))
     return cases
 
 
 _CHEAPER_BLOCK = function_exercise(
     "ex04_cheaper_block",
+    hints=HINTS["ex04_cheaper_block"],
+    difficulty=DIFFICULTY["ex04_cheaper_block"],
     points=2,
     target="cheaper_block",
     visible=_cheaper_cases,
@@ -258,6 +273,13 @@ _CHEAPER_BLOCK = function_exercise(
         (
             "the ratio is inverted: divide the costlier block's MACs by the cheaper one's (ratio ≥ 1)",
             lambda w, m, s: (_cheaper_ref(w, m, s)[0], 1 / _cheaper_ref(w, m, s)[1]),
+        ),
+        (
+            "the ratio is a true division: costlier / cheaper with /, not // (which drops the fraction)",
+            lambda w, m, s: (
+                _cheaper_ref(w, m, s)[0],
+                float(max(_basic(w, m, s), _bottle(w, m, s)) // min(_basic(w, m, s), _bottle(w, m, s))),
+            ),
         ),
         (
             "you named the costlier block: return the CHEAPER one",

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex05_fc_weight_to_conv(weight, in_channels, kernel_size): (out, C·K·K) -> (out, C, K, K)
@@ -51,6 +52,9 @@ def _fc_hidden(rng: np.random.Generator) -> list[Case]:
 
 _FC_TO_CONV = function_exercise(
     "ex05_fc_weight_to_conv",
+    hints=HINTS["ex05_fc_weight_to_conv"],
+    difficulty=DIFFICULTY["ex05_fc_weight_to_conv"],
+    strict_types=True,
     points=3,
     target="fc_weight_to_conv",
     visible=_fc_cases,
@@ -81,7 +85,7 @@ _FC_TO_CONV = function_exercise(
         ),
     ],
     hint="conv_weight[o, c, h, w] must equal weight[o, c·K·K + h·K + w]: that is weight.reshape(out, C, K, K)",
-    error_hint="weight has shape (out, C·K·K): reshape it to (weight.shape[0], in_channels, kernel_size, kernel_size)",
+    error_hint="weight has shape (out, C·K·K) and the result must be (out, C, K, K): print the shapes at each step",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -125,11 +129,18 @@ def _map_hidden(rng: np.random.Generator) -> list[Case]:
             {"args": [64 + int(rng.integers(0, 200)), 64 + int(rng.integers(0, 200)), 8, 64]},
         ),
     ]
-    for i in range(3):
+    for i, (stride, window) in enumerate([(32, 224), (16, 96), (4, 12)]):
         cases.append(
             Case(
-                f"random image size #{i + 1}",
-                {"args": [int(rng.integers(224, 1200)), int(rng.integers(224, 1200)), 32, 224]},
+                f"random image size #{i + 1} (stride {stride}, window {window})",
+                {
+                    "args": [
+                        window + int(rng.integers(0, 40 * stride)),
+                        window + int(rng.integers(0, 40 * stride)),
+                        stride,
+                        window,
+                    ]
+                },
             )
         )
     return cases
@@ -137,6 +148,8 @@ def _map_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SCORE_MAP = function_exercise(
     "ex05_score_map_shape",
+    hints=HINTS["ex05_score_map_shape"],
+    difficulty=DIFFICULTY["ex05_score_map_shape"],
     points=2,
     target="score_map_shape",
     visible=_map_cases,
@@ -173,79 +186,153 @@ _SCORE_MAP = function_exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
-# ex05_head_params(in_channels, map_size, hidden_features, num_classes) -> (fc_head_params, gap_head_params)
+# ex05_receptive_field(layers) -> (field, stride, start)
+#   layers: list of (kernel_size, stride, padding), applied in order; the walk of lesson 05's "What each cell sees":
+#   field += (K - 1)·jump, start -= padding·jump, then jump *= stride.
 # ---------------------------------------------------------------------------------------------
 
 
-def _head_ref(c, s, hidden, n):
-    fc = (c * s * s * hidden + hidden) + (hidden * hidden + hidden) + (hidden * n + n)
-    return (fc, c * n + n)
+def _walk(layers, *, scale_field=True, scale_start=True, multiply=True, stride_first=False, padding=True):
+    field, jump, start = 1, 1, 0
+    for k, s, p in layers:
+        if stride_first:
+            jump = jump * s if multiply else jump + s - 1
+        if padding:
+            start -= p * (jump if scale_start else 1)
+        field += (k - 1) * (jump if scale_field else 1)
+        if not stride_first:
+            jump = jump * s if multiply else jump + s - 1
+    return (field, jump, start)
 
 
-def _head_cases() -> list[Case]:
+def _rf_ref(layers):
+    return _walk(layers)
+
+
+_VGG16 = [(3, 1, 1), (3, 1, 1), (2, 2, 0)] * 2 + [(3, 1, 1), (3, 1, 1), (3, 1, 1), (2, 2, 0)] * 3
+
+
+def _rf_cases() -> list[Case]:
     return [
-        Case("VGG-16: 512×7×7 features, 4096 hidden, 1000 classes", {"args": [512, 7, 4096, 1000]}),
-        Case("a small net: 16×3×3 features, 32 hidden, 10 classes", {"args": [16, 3, 32, 10]}),
+        Case("two 3×3 convs (padding 1) then a 2×2 pool", {"args": [[(3, 1, 1), (3, 1, 1), (2, 2, 0)]]}),
+        Case("a 7×7 stride-2 stem, then a 3×3 stride-2 pool (padding 1)", {"args": [[(7, 2, 3), (3, 2, 1)]]}),
     ]
 
 
-def _head_hidden(rng: np.random.Generator) -> list[Case]:
+def _random_layer(rng: np.random.Generator, strided: bool, padded: bool) -> tuple[int, int, int]:
+    k = int(rng.choice([1, 2, 3, 5, 7]))
+    s = int(rng.choice([2, 3])) if strided else 1
+    return (k, s, k // 2 if padded else 0)
+
+
+def _rf_hidden(rng: np.random.Generator) -> list[Case]:
+    """Strides before later layers and padding each on at least half of the cases (the steps most often got
+    wrong: the jump that scales later kernels, and the padding that moves the start)."""
     cases = [
-        Case(
-            "a 1×1 feature map",
-            {"args": [int(rng.integers(2, 300)), 1, int(rng.integers(2, 500)), int(rng.integers(2, 100))]},
-        ),
-        Case("hidden width ≠ number of classes ≠ channels", {"args": [64, 5, 128, 20]}),
-        Case("one class", {"args": [int(rng.integers(2, 100)), int(rng.integers(2, 9)), int(rng.integers(2, 100)), 1]}),
+        Case("VGG-16's thirteen convs and five pools (the lesson's 212 px)", {"args": [list(_VGG16)]}),
+        Case("one 1×1 conv sees one pixel", {"args": [[(1, 1, 0)]]}),
+        Case("no padding anywhere", {"args": [[(3, 1, 0), (2, 2, 0), (3, 1, 0), (2, 2, 0), (3, 1, 0)]]}),
+        Case("a stride-3 layer, then a 5×5 conv", {"args": [[(3, 3, 1), (5, 1, 2)]]}),
     ]
-    for i in range(3):
+    for i in range(4):
+        depth = int(rng.integers(3, 7))
+        layers = [_random_layer(rng, strided=j % 2 == 0, padded=(i + j) % 2 == 0) for j in range(depth)]
+        cases.append(Case(f"a random stack of 3 to 6 layers #{i + 1}", {"args": [layers]}))
+    return cases
+
+
+_RECEPTIVE_FIELD = function_exercise(
+    "ex05_receptive_field",
+    hints=HINTS["ex05_receptive_field"],
+    difficulty=DIFFICULTY["ex05_receptive_field"],
+    points=2,
+    target="receptive_field",
+    visible=_rf_cases,
+    hidden=_rf_hidden,
+    reference=_rf_ref,
+    mistakes=[
+        (
+            "a later layer's kernel steps over the input in jumps of the current stride: "
+            "field += (K − 1) × (product of the strides so far), not K − 1",
+            lambda layers: _walk(layers, scale_field=False),
+        ),
+        (
+            "a layer's own stride only affects the layers AFTER it: add its (K − 1)·jump first, then multiply the jump",
+            lambda layers: _walk(layers, stride_first=True),
+        ),
+        (
+            "strides compose by multiplication (two stride-2 layers give stride 4, three give 8), not by addition",
+            lambda layers: _walk(layers, multiply=False),
+        ),
+        (
+            "padding moves where the field starts: start −= padding × (current stride) at each layer",
+            lambda layers: _walk(layers, padding=False),
+        ),
+        (
+            "a later layer's padding counts in input pixels: start −= padding × (product of the strides so far)",
+            lambda layers: _walk(layers, scale_start=False),
+        ),
+    ],
+    strict_types=False,
+)
+
+# ---------------------------------------------------------------------------------------------
+# ex05_keras_fc_to_conv(weight, in_channels, kernel_size): fix the bug of a port from a channels-last framework
+#   weight: (out, K·K·C) read from a map flattened as (H, W, C): index h·K·C + w·C + c -> (out, C, K, K)
+# ---------------------------------------------------------------------------------------------
+
+
+def _keras_ref(weight, c, k):
+    return weight.detach().double().reshape(weight.shape[0], k, k, c).permute(0, 3, 1, 2)
+
+
+def _keras_cases() -> list[Case]:
+    rng = np.random.default_rng(55)
+    return [
+        Case("4 outputs from a 3-channel 2×2 map", _fc_case(rng, 4, 3, 2)),
+        Case("2 outputs from a 5-channel 3×3 map", _fc_case(rng, 2, 5, 3)),
+    ]
+
+
+def _keras_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = [
+        Case("C = K (the buggy reshape keeps the shape and scrambles the values)", _fc_case(rng, 3, 4, 4)),
+        Case("a 7×7 window, like VGG-16's fc6", _fc_case(rng, 5, 2, 7)),
+        Case("a 1×1 kernel: every order agrees", _fc_case(rng, 6, 9, 1)),
+        Case("a single input channel: every order agrees", _fc_case(rng, 4, 1, 3)),
+    ]
+    for i in range(5):
         cases.append(
             Case(
                 f"random sizes #{i + 1}",
-                {
-                    "args": [
-                        int(rng.integers(1, 1025)),
-                        int(rng.integers(2, 15)),
-                        int(rng.integers(1, 5000)),
-                        int(rng.integers(2, 1001)),
-                    ]
-                },
+                _fc_case(rng, int(rng.integers(1, 9)), int(rng.integers(2, 9)), int(rng.integers(2, 6))),
             )
         )
     return cases
 
 
-_HEAD = function_exercise(
-    "ex05_head_params",
+_KERAS_FC_TO_CONV = function_exercise(
+    "ex05_keras_fc_to_conv",
+    hints=HINTS["ex05_keras_fc_to_conv"],
+    difficulty=DIFFICULTY["ex05_keras_fc_to_conv"],
+    strict_types=True,
     points=2,
-    target="head_params",
-    visible=_head_cases,
-    hidden=_head_hidden,
-    reference=_head_ref,
+    target="keras_fc_to_conv",
+    visible=_keras_cases,
+    hidden=_keras_hidden,
+    reference=_keras_ref,
     mistakes=[
         (
-            "the biases are forgotten: every Linear and the 1×1 conv have one bias per output",
-            lambda c, s, h, n: (c * s * s * h + h * h + h * n, c * n),
+            "that is the bug itself: reshape(out, C, K, K) reads the flat index as c·K·K + h·K + w (PyTorch's order), "
+            "but this weight was flattened channels last, h·K·C + w·C + c",
+            lambda w, c, k: _fc_ref(w, c, k),
         ),
         (
-            "the first Linear sees the flattened map: in_features = C·S·S, not C",
-            lambda c, s, h, n: (_head_ref(c, 1, h, n)[0], c * n + n),
-        ),
-        (
-            "a 1×1 conv shares its weights across positions: its parameters do not depend on the map size "
-            "(and average pooling has none)",
-            lambda c, s, h, n: (_head_ref(c, s, h, n)[0], (c * n + n) * s * s),
-        ),
-        (
-            "the GAP head is a 1×1 conv, not an S×S conv: C·classes weights",
-            lambda c, s, h, n: (_head_ref(c, s, h, n)[0], c * s * s * n + n),
-        ),
-        (
-            "VGG's head has three Linear layers: C·S·S → hidden, hidden → hidden, hidden → classes",
-            lambda c, s, h, n: ((c * s * s * h + h) + (h * n + n), c * n + n),
+            "H and W are swapped: in the channels-last order the row h comes first, h·K·C + w·C + c, so permute "
+            "(0, 3, 1, 2), not (0, 3, 2, 1)",
+            lambda w, c, k: w.detach().double().reshape(w.shape[0], k, k, c).permute(0, 3, 2, 1),
         ),
     ],
-    hint="FC head: (C·S·S·hidden + hidden) + (hidden·hidden + hidden) + (hidden·classes + classes); GAP head: C·classes + classes",
 )
 
-EXERCISES = [_FC_TO_CONV, _SCORE_MAP, _HEAD]
+EXERCISES = [_SCORE_MAP, _RECEPTIVE_FIELD, _FC_TO_CONV, _KERAS_FC_TO_CONV]  # counting, implementing, a bug

@@ -4,6 +4,7 @@ ratio 1/N + 1/K², channel shuffle."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from ._framework import Case, Exercise, Failure, compare, describe, function_exercise, module_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex06_grouped_conv_cost(in_channels, out_channels, kernel_size, input_size, groups, bias=True) -> (params, macs)
@@ -28,17 +30,23 @@ def adapter(obj, case):
         raise
     except Exception as err:
         message = str(err).splitlines()[0][:200] if str(err) else ""
-        return {"raised": type(err).__name__, "message": message}
+        name = "ValueError" if isinstance(err, ValueError) else type(err).__name__  # a subclass is a ValueError
+        return {"raised": name, "message": message, "type": type(err).__name__}
 """
 
 
 def _grouped_ref(c_in, c_out, k, size, groups, bias=True):
     if c_in % groups:
-        return {"raised": "ValueError", "why": f"groups={groups} does not divide in_channels={c_in}"}
+        return {
+            "raised": "ValueError",
+            "why": f"groups={groups} does not divide in_channels={c_in}",
+            "names": [str(groups), str(c_in)],
+        }
     if c_out % groups:
         return {
             "raised": "ValueError",
             "why": f"groups={groups} divides in_channels={c_in} but not out_channels={c_out}",
+            "names": [str(groups), str(c_out)],
         }
     weights = c_out * (c_in // groups) * k * k
     return {"value": (weights + (c_out if bias else 0), size * size * weights)}
@@ -50,8 +58,8 @@ def _outcome(fn: Callable[..., Any]) -> Callable[..., dict]:
     def wrapped(*args):
         try:
             return {"value": fn(*args)}
-        except Exception as err:
-            return {"raised": type(err).__name__, "message": str(err)}
+        except Exception as err:  # a mistake model explains values only, never a raise
+            return {"raised": type(err).__name__, "message": str(err), "model_raised": True}
 
     return wrapped
 
@@ -62,6 +70,8 @@ _RAISE_HINT = "groups must divide both in_channels and out_channels: raise Value
 def _grouped_compare(expected: dict, received: Any) -> Failure | None:
     if not isinstance(received, dict) or not ({"value"} <= set(received) or {"raised"} <= set(received)):
         return Failure("the result could not be read", hint="return a tuple (params, macs)")
+    if expected.get("model_raised"):
+        return Failure("a mistake model raised")
     if "raised" in expected:
         if "raised" not in received:
             return Failure(
@@ -76,6 +86,16 @@ def _grouped_compare(expected: dict, received: Any) -> Failure | None:
                 "ValueError",
                 received["raised"],
                 "raise ValueError (not assert, not another error type) when groups does not divide the channels",
+            )
+        message = str(received.get("message", ""))
+        missing = [v for v in expected.get("names", ()) if not re.search(rf"(?<!\d){v}(?!\d)", message)]
+        if missing:
+            return Failure(
+                "the ValueError's message does not name the values",
+                f"a message naming {' and '.join(expected['names'])}, e.g. {expected['why']!r}",
+                repr(message),
+                "name the argument, its value and the channel count it must divide, e.g. "
+                "ValueError(f'groups={groups} must divide in_channels={in_channels}')",
             )
         return None
     if "raised" in received:
@@ -98,13 +118,15 @@ def _grouped_cases() -> list[Case]:
 
 
 def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
+    """Five value cases (bias on some, off on others), one where groups divides only out_channels, and six
+    where it divides in_channels but not out_channels (the check most often left out)."""
     c = int(rng.integers(2, 65))
     g = int(rng.choice([2, 3, 4, 8]))
-    return [
+    cases = [
         Case("depthwise: groups = in_channels = out_channels", {"args": [c, c, 3, int(rng.integers(4, 30)), c, True]}),
         Case(
-            "groups=1 is an ordinary conv",
-            {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, True]},
+            "groups=1 is an ordinary conv, no bias",
+            {"args": [int(rng.integers(1, 65)), int(rng.integers(1, 65)), 3, 14, 1, False]},
         ),
         Case(
             "a grouped 1×1 conv (ShuffleNet)",
@@ -117,22 +139,19 @@ def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
         Case(
             "5×5 kernel, no bias", {"args": [g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9)), 5, 10, g, False]}
         ),
-        Case("groups divides in_channels but not out_channels", {"args": [32, 30, 3, 7, 4, True]}),
         Case("groups divides out_channels but not in_channels", {"args": [30, 32, 1, 7, 4, False]}),
-        Case(
-            "random grouped conv",
-            {
-                "args": [
-                    g * int(rng.integers(1, 33)),
-                    g * int(rng.integers(1, 33)),
-                    int(rng.choice([1, 3, 5])),
-                    int(rng.integers(1, 57)),
-                    g,
-                    bool(rng.integers(0, 2)),
-                ]
-            },
-        ),
     ]
+    for i in range(6):
+        groups = int(rng.choice([2, 3, 4, 8]))
+        c_in = groups * int(rng.integers(1, 17))
+        c_out = groups * int(rng.integers(1, 17)) + int(rng.integers(1, groups))
+        cases.append(
+            Case(
+                f"groups divides in_channels but not out_channels #{i + 1}",
+                {"args": [c_in, c_out, int(rng.choice([1, 3, 5])), int(rng.integers(1, 57)), groups, bool(i % 2)]},
+            )
+        )
+    return cases
 
 
 def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else 0, check=True):
@@ -147,6 +166,8 @@ def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else
 
 _GROUPED = function_exercise(
     "ex06_grouped_conv_cost",
+    hints=HINTS["ex06_grouped_conv_cost"],
+    difficulty=DIFFICULTY["ex06_grouped_conv_cost"],
     points=3,
     target="grouped_conv_cost",
     visible=_grouped_cases,
@@ -173,6 +194,15 @@ _GROUPED = function_exercise(
         (
             "the bias is forgotten: with bias=True there are out_channels extra parameters",
             _outcome(_grouped_plain(lambda ci, co, k, g: co * (ci // g) * k * k, lambda co, g, b: 0)),
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            _outcome(
+                lambda ci, co, k, size, g, bias=True: (
+                    _grouped_ref(ci, co, k, size, g, bias)["value"][0],
+                    2 * _grouped_ref(ci, co, k, size, g, bias)["value"][1],
+                )
+            ),
         ),
         (
             "bias=False means no bias parameters: count them only when bias is True",
@@ -233,8 +263,8 @@ def _sep_hidden(rng: np.random.Generator) -> list[Case]:
     return [
         Case("C_in = C_out (catches the pointwise conv applied first)", _sep_case(rng, 6, 6, 3, 2, 5, 5)),
         Case("7×7 kernel (padding grows with the kernel)", _sep_case(rng, 3, 4, 7, 1, 9, 9)),
-        Case("a single input channel", _sep_case(rng, 1, 4, 3, 1, 5, 6)),
-        Case("channel reduction 16 → 2", _sep_case(rng, 16, 2, 3, 2, 4, 4)),
+        Case("a single input channel, 5×5 kernel", _sep_case(rng, 1, 4, 5, 1, 5, 6)),
+        Case("channel reduction 16 → 2 with a 1×1 depthwise kernel", _sep_case(rng, 16, 2, 1, 2, 4, 4)),
         Case("non-square input, 5×5 kernel", _sep_case(rng, 5, 7, 5, 1, 6, 11)),
         Case(
             "random sizes",
@@ -257,6 +287,8 @@ def _sep_reference(c_in: int, c_out: int, k: int = 3) -> nn.Module:
 
 _SEP_MODULE = module_exercise(
     "ex06_depthwise_separable",
+    hints=HINTS["ex06_depthwise_separable"],
+    difficulty=DIFFICULTY["ex06_depthwise_separable"],
     points=3,
     target="DepthwiseSeparableConv",
     visible=_sep_cases,
@@ -280,10 +312,9 @@ _SEP_MODULE = module_exercise(
             lambda ci, co, k=3: _Separable(ci, co, k, relu=True),
         ),
     ],
-    key_hint="name the two convs exactly `self.depthwise` and `self.pointwise`",
+    key_hint="build exactly two convs without bias: a depthwise K×K conv (groups=in_channels) and a pointwise 1×1 conv",
     hint="forward must return self.pointwise(self.depthwise(x))",
-    error_hint="depthwise: nn.Conv2d(in_channels, in_channels, kernel_size, padding=kernel_size // 2, groups=in_channels, "
-    "bias=False); pointwise: nn.Conv2d(in_channels, out_channels, 1, bias=False)",
+    error_hint="your module raised on a valid input: print the shape after each conv; the depthwise conv keeps in_channels",
 )
 _sep_module_judge = _SEP_MODULE.judge
 
@@ -341,6 +372,8 @@ def _ratio_ref(m, n, k, size):
 
 _RATIO = function_exercise(
     "ex06_separable_cost_ratio",
+    hints=HINTS["ex06_separable_cost_ratio"],
+    difficulty=DIFFICULTY["ex06_separable_cost_ratio"],
     points=2,
     target="separable_cost_ratio",
     visible=lambda: [
@@ -390,6 +423,10 @@ _RATIO = function_exercise(
             lambda m, n, k, s: 1 / m + 1 / (k * k),
         ),
         ("you left out the depthwise conv's own cost, the 1/N term", lambda m, n, k, s: 1 / (k * k)),
+        (
+            "the ratio is a true division: use /, not // (an integer division of a smaller count by a larger one is 0)",
+            lambda m, n, k, s: float((s * s * m * k * k + s * s * m * n) // (s * s * m * n * k * k)),
+        ),
         ("you left out the pointwise conv's cost, the 1/K² term", lambda m, n, k, s: 1 / n),
     ],
     hint="separable = S²·M·K² + S²·M·N, standard = S²·M·N·K²; their ratio is 1/N + 1/K²",
@@ -440,6 +477,8 @@ def _shuffle_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SHUFFLE = function_exercise(
     "ex06_channel_shuffle",
+    hints=HINTS["ex06_channel_shuffle"],
+    difficulty=DIFFICULTY["ex06_channel_shuffle"],
     points=2,
     target="channel_shuffle",
     visible=_shuffle_cases,
@@ -457,7 +496,7 @@ _SHUFFLE = function_exercise(
         ),
     ],
     hint="x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
-    error_hint="x is (N, C, H, W): reshape to (N, groups, C // groups, H, W), transpose axes 1 and 2, reshape back",
+    error_hint="x is (N, C, H, W) and groups divides C: print the shape after each step of your reshaping",
 )
 
-EXERCISES: list[Exercise] = [_GROUPED, _SEP, _RATIO, _SHUFFLE]
+EXERCISES: list[Exercise] = [_GROUPED, _RATIO, _SEP, _SHUFFLE]  # counting, then implementing

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex07_lateral_merge(coarse, fine, lateral_conv) -> lateral_conv(fine) + nearest-upsample(coarse to fine's H, W)
@@ -19,7 +20,10 @@ def adapter(obj, case):
     with _torch.no_grad():
         conv.weight.copy_(weight)
         conv.bias.copy_(bias)
-    return obj(coarse, fine, conv)
+    out = obj(coarse, fine, conv)
+    if not (same_value(conv.weight.detach(), weight) and same_value(conv.bias.detach(), bias)):
+        note_mutation("lateral_conv (its weight or bias)")
+    return out
 """
 
 
@@ -28,13 +32,13 @@ def _lateral(fine, weight, bias):
 
 
 def _up(x, size, mode="nearest"):
-    if mode == "nearest":
-        return F.interpolate(x.double(), size=tuple(size), mode="nearest")
+    if mode in ("nearest", "nearest-exact"):
+        return F.interpolate(x.double(), size=tuple(size), mode=mode)
     return F.interpolate(x.double(), size=tuple(size), mode=mode, align_corners=False)
 
 
-def _merge_ref(coarse, fine, weight, bias):
-    return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:])
+def _merge_ref(coarse, fine, weight, bias, mode="nearest"):
+    return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:], mode)
 
 
 def _merge_case(
@@ -60,12 +64,12 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("fine channels = pyramid channels (catches a forgotten lateral)", _merge_case(rng, 1, 5, 5, 6, 6)),
         Case("fine map of odd size: upsample to its size, not by 2", _merge_case(rng, 1, 4, 2, 7, 7)),
-        Case("more backbone channels than pyramid channels", _merge_case(rng, 2, 3, 16, 4, 8)),
-        Case("non-square maps", _merge_case(rng, 1, 4, 3, 4, 10)),
+        Case("more backbone channels than pyramid channels, odd height", _merge_case(rng, 2, 3, 16, 5, 8)),
+        Case("non-square maps, odd width", _merge_case(rng, 1, 4, 3, 4, 9)),
         Case("a 1×1 coarse map", _merge_case(rng, 2, 3, 2, 2, 2)),
     ]
-    for i in range(2):
-        h, w = int(rng.integers(2, 12)), int(rng.integers(2, 12))
+    for i in range(2):  # odd sizes, where an upsampling by 2 overshoots
+        h, w = 2 * int(rng.integers(1, 6)) + 1, int(rng.integers(2, 12))
         cases.append(
             Case(
                 f"random sizes #{i + 1}",
@@ -77,6 +81,8 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
 
 _MERGE = function_exercise(
     "ex07_lateral_merge",
+    hints=HINTS["ex07_lateral_merge"],
+    difficulty=DIFFICULTY["ex07_lateral_merge"],
     points=3,
     target="lateral_merge",
     visible=_merge_cases,
@@ -105,10 +111,10 @@ _MERGE = function_exercise(
         ),
     ],
     hint="return lateral_conv(fine) + F.interpolate(coarse, size=fine.shape[-2:], mode='nearest')",
-    error_hint="lateral_conv(fine) is (N, D, H, W); upsample the coarse map to exactly that (H, W) with "
-    "F.interpolate(coarse, size=fine.shape[-2:], mode='nearest') (scale_factor=2 fails on odd sizes), "
-    "and apply the lateral to the fine map, not to the coarse one",
+    error_hint="lateral_conv(fine) is (N, D, H, W): the upsampled coarse map must have exactly that H and W "
+    "(a scale factor of 2 fails on odd sizes), and the lateral conv reads the fine map",
     adapter=_MERGE_ADAPTER,
+    accept=[lambda coarse, fine, wt, b: _merge_ref(coarse, fine, wt, b, "nearest-exact")],
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +132,12 @@ def adapter(obj, case):
             conv.weight.copy_(weight)
             conv.bias.copy_(bias)
         laterals.append(conv)
-    return obj(list(features), laterals)
+    out = obj(features, laterals)
+    for conv, (weight, bias) in zip(laterals, params):
+        if not (same_value(conv.weight.detach(), weight) and same_value(conv.bias.detach(), bias)):
+            note_mutation("laterals (a conv's weight or bias)")
+            break
+    return out
 """
 
 
@@ -174,7 +185,7 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
             _td_case(
                 rng,
                 int(rng.integers(1, 3)),
-                [int(c) for c in rng.integers(1, 9, size=int(rng.integers(2, 5)))],
+                [int(c) for c in rng.integers(1, 9, size=int(rng.integers(3, 5)))],
                 int(rng.integers(1, 9)),
                 int(rng.integers(8, 20)),
                 int(rng.integers(8, 20)),
@@ -185,6 +196,8 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
 
 _TOP_DOWN = function_exercise(
     "ex07_top_down",
+    hints=HINTS["ex07_top_down"],
+    difficulty=DIFFICULTY["ex07_top_down"],
     points=3,
     target="top_down",
     visible=_td_cases,
@@ -207,9 +220,10 @@ _TOP_DOWN = function_exercise(
     ],
     hint="start from laterals[-1](features[-1]) and walk to the finer levels: "
     "merged[i] = laterals[i](features[i]) + F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
-    error_hint="features and laterals are lists of the same length, fine → coarse; upsample with "
-    "size=features[i].shape[-2:] (odd sizes), and return a list of tensors",
+    error_hint="features and laterals are lists of the same length, fine → coarse; each upsampled map must have "
+    "exactly the size of the level it is added to (odd sizes too); return a list of tensors",
     adapter=_TOP_DOWN_ADAPTER,
+    accept=[lambda features, params: _td(features, params, mode="nearest-exact")],
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +254,8 @@ def _costs_hidden(rng: np.random.Generator) -> list[Case]:
 
 _COSTS = function_exercise(
     "ex07_lateral_costs",
+    hints=HINTS["ex07_lateral_costs"],
+    difficulty=DIFFICULTY["ex07_lateral_costs"],
     points=2,
     target="lateral_costs",
     visible=lambda: [
@@ -255,6 +271,10 @@ _COSTS = function_exercise(
         (
             "the biases are forgotten: each lateral conv has out_channels of them",
             lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
+        ),
+        (
+            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
+            lambda ch, sz, d=256: [(c * d + d, 2 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
         ),
         (
             "a lateral is a 1×1 conv: C_i·D weights, not 9× that",
@@ -276,4 +296,4 @@ _COSTS = function_exercise(
     hint="level i: params = C_i·D + D, MACs = S_i·S_i·C_i·D",
 )
 
-EXERCISES = [_MERGE, _TOP_DOWN, _COSTS]
+EXERCISES = [_COSTS, _MERGE, _TOP_DOWN]  # counting, then implementing

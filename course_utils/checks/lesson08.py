@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._framework import Case, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex08_arithmetic_intensity(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0, groups=1,
@@ -38,6 +39,7 @@ def _ai(
     count_in=True,
     count_w=True,
     count_out=True,
+    count_bias=False,
 ):
     o = _out(size, k, stride, padding) if out_size is None else out_size
     depth_w = c_in // groups if w_groups else c_in
@@ -47,6 +49,7 @@ def _ai(
         ((batch * c_in * size * size) if count_in else 0)
         + ((c_out * depth_w * k * k * weight_copies) if count_w else 0)
         + ((batch * c_out * o * o) if count_out else 0)
+        + (c_out if count_bias else 0)
     )
     return flops_per_mac * macs / (bytes_per * elements)
 
@@ -62,26 +65,27 @@ def _ai_hidden(rng: np.random.Generator) -> list[Case]:
         Case("a 1×1 conv", {"args": [int(rng.integers(16, 1025)), int(rng.integers(16, 1025)), 1, 14, 1, 0, 1, 8]}),
         Case("a grouped conv, groups=4", {"args": [4 * c, 4 * c, 3, 14, 1, 1, 4, 2]}),
         Case("batch of 1 (weights weigh the most)", {"args": [512, 512, 3, 7, 1, 1, 1, 1]}),
+        Case("a grouped 1×1 conv, groups=8, stride 2", {"args": [8 * c, 16 * c, 1, 28, 2, 0, 8, 2]}),
         Case(
-            "no padding: the output shrinks",
-            {"args": [int(rng.integers(3, 64)), int(rng.integers(3, 64)), 5, 20, 1, 0, 1, 2]},
+            "no padding: the output shrinks (groups=3)",
+            {"args": [3 * int(rng.integers(1, 22)), 3 * int(rng.integers(1, 22)), 5, 20, 1, 0, 3, 2]},
         ),
         Case("a depthwise 5×5 conv at stride 2", {"args": [c, c, 5, 28, 2, 2, c, 8]}),
     ]
-    for i in range(2):
+    for i in range(2):  # a grouped layer and a plain one, so that half the hidden cases have groups > 1
         k = int(rng.choice([1, 3, 5]))
         cases.append(
             Case(
                 f"random layer #{i + 1}",
                 {
                     "args": [
-                        int(rng.integers(1, 257)),
-                        int(rng.integers(1, 257)),
+                        2 * int(rng.integers(1, 129)),
+                        2 * int(rng.integers(1, 129)),
                         k,
                         int(rng.integers(k + 2, 60)),
                         int(rng.integers(1, 3)),
                         k // 2,
-                        1,
+                        1 if i else 2,
                         int(rng.integers(1, 17)),
                     ]
                 },
@@ -92,6 +96,8 @@ def _ai_hidden(rng: np.random.Generator) -> list[Case]:
 
 _INTENSITY = function_exercise(
     "ex08_arithmetic_intensity",
+    hints=HINTS["ex08_arithmetic_intensity"],
+    difficulty=DIFFICULTY["ex08_arithmetic_intensity"],
     points=3,
     target="arithmetic_intensity",
     visible=lambda: [
@@ -99,6 +105,7 @@ _INTENSITY = function_exercise(
         Case(
             "the lesson's 3×3 depthwise conv, 256 channels on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 256, 8]}
         ),
+        Case("a 1×1 conv 64 → 32 on a 2×2 map, one image", {"args": [64, 32, 1, 2, 1, 0, 1, 1]}),
     ],
     hidden=_ai_hidden,
     reference=_ai_ref,
@@ -125,10 +132,16 @@ _INTENSITY = function_exercise(
             lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, weight_copies=n),
         ),
         ("bytes = input + weights + output: the output is written once too", lambda *a: _ai(*a, count_out=False)),
+        (
+            "the biases are not part of this count (the task's bytes are input + weights + output)",
+            lambda *a: _ai(*a, count_bias=True),
+        ),
         ("bytes = input + weights + output: the weights are read too", lambda *a: _ai(*a, count_w=False)),
         ("bytes = input + weights + output: the input is read too", lambda *a: _ai(*a, count_in=False)),
     ],
     hint="FLOPs = 2·N·H_out·W_out·C_out·(C_in/groups)·K²; bytes = 4·(N·C_in·H·W + C_out·(C_in/groups)·K² + N·C_out·H_out·W_out)",
+    rtol=1e-9,  # the value is exact arithmetic on integers: a tolerance must not hide a few extra bytes
+    atol=0.0,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -158,11 +171,14 @@ def _roof_hidden(rng: np.random.Generator) -> list[Case]:
             {"args": [float(rng.uniform(0.05, 0.5)), float(rng.integers(20, 200)), float(rng.integers(5, 50))]},
         ),
     ]
-    for i in range(3):
+    for i in range(4):  # two on each side of the ridge point
+        peak, bandwidth = float(rng.uniform(10, 500)), float(rng.uniform(5, 100))
+        ridge = peak / bandwidth
+        intensity = ridge * float(rng.uniform(1.2, 20)) if i % 2 else ridge * float(rng.uniform(0.05, 0.8))
         cases.append(
             Case(
-                f"random machine and layer #{i + 1}",
-                {"args": [float(rng.uniform(0.1, 50)), float(rng.uniform(10, 500)), float(rng.uniform(5, 100))]},
+                f"random machine and layer #{i + 1} ({'compute' if i % 2 else 'memory'}-bound)",
+                {"args": [intensity, peak, bandwidth]},
             )
         )
     return cases
@@ -170,6 +186,8 @@ def _roof_hidden(rng: np.random.Generator) -> list[Case]:
 
 _ROOFLINE = function_exercise(
     "ex08_roofline",
+    hints=HINTS["ex08_roofline"],
+    difficulty=DIFFICULTY["ex08_roofline"],
     points=2,
     target="roofline",
     visible=lambda: [
@@ -228,13 +246,15 @@ def _design_macs(design, size, *, strides=True, groups=True, out_rule="exact"):
     return total
 
 
-def _verdict(macs_a, macs_b, *, inverted=False, tie_as_a=False, costlier=False):
+def _verdict(macs_a, macs_b, *, inverted=False, tie_as_a=False, costlier=False, floor_division=False):
     if macs_a == macs_b and not tie_as_a:
         return {"cheaper": "tie", "factor": 1.0}
     cheaper = "a" if (macs_a <= macs_b if tie_as_a else macs_a < macs_b) else "b"
     if costlier:
         cheaper = "b" if cheaper == "a" else "a"
     factor = max(macs_a, macs_b) / min(macs_a, macs_b)
+    if floor_division:
+        factor = float(max(macs_a, macs_b) // min(macs_a, macs_b))
     return {"cheaper": cheaper, "factor": 1 / factor if inverted else factor}
 
 
@@ -292,6 +312,8 @@ def _cmp_hidden(rng: np.random.Generator) -> list[Case]:
 
 _COMPARE = function_exercise(
     "ex08_compare_designs",
+    hints=HINTS["ex08_compare_designs"],
+    difficulty=DIFFICULTY["ex08_compare_designs"],
     points=3,
     target="compare_designs",
     visible=lambda: [
@@ -324,6 +346,10 @@ _COMPARE = function_exercise(
         (
             "factor = MACs of the costlier design ÷ MACs of the cheaper one, so it is at least 1",
             lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), inverted=True),
+        ),
+        (
+            "the factor is a true division: costlier / cheaper with /, not // (which drops the fraction)",
+            lambda a, b, s: _verdict(_design_macs(a, s), _design_macs(b, s), floor_division=True),
         ),
         (
             "'cheaper' must name the design with FEWER MACs",

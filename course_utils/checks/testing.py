@@ -26,6 +26,7 @@ __all__ = [
     "assert_passes",
     "assert_not_attempted",
     "assert_fails_with",
+    "score",
 ]
 
 
@@ -79,3 +80,10 @@ def assert_fails_with(name: str, obj: Any, hint_fragment: str) -> Verdict:
         f"{name}: expected a hint mentioning {hint_fragment!r}, got:\n{verdict.text}"
     )
     return verdict
+
+
+def score(name: str, obj: Any, seed: int | None = None) -> float:
+    """The points the grader would give ``obj`` on the hidden cases drawn from ``seed``: points × share of the
+    hidden cases that pass (:attr:`Verdict.hidden_fraction`, the grader's own formula), computed in-process."""
+    exercise = get(name)
+    return exercise.points * evaluate(exercise, obj, seed=seed).hidden_fraction

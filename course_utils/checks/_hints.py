@@ -1,0 +1,246 @@
+"""Staged help for every exercise of lessons 00–08: ``checks.hint(name)`` gives one level per call.
+
+Level 1 is a nudge (where to look), level 2 the idea (how to go about it), level 3 the formula or the code shape
+(close to the answer). The stubs in ``exercises/`` state only the task; the help is here, for learners who ask.
+``DIFFICULTY`` rates each exercise ★ (counting) to ★★★ (judging a design, or an implementation with a trap).
+"""
+
+from __future__ import annotations
+
+__all__ = ["HINTS", "DIFFICULTY"]
+
+HINTS: dict[str, tuple[str, str, str]] = {
+    "ex00_conv_output_shape": (
+        "draw one row of the input with its padding on both sides, and count where a window of kernel_size pixels "
+        "can start when it moves by stride",
+        "padding adds pixels on BOTH sides; the first window starts at 0, the last one must still fit; the division "
+        "by the stride rounds down (a partial step is no window)",
+        "H_out = (H + 2·padding − kernel_size) // stride + 1, the same for W; N stays, C becomes out_channels",
+    ),
+    "ex00_conv_cost": (
+        "separate the two questions: how many numbers does the layer store, and how many multiplies does it do "
+        "for each output number?",
+        "the weights are (C_out, C_in, K, K); each output pixel of each output channel reads one C_in·K·K window; "
+        "the output size depends on stride and padding",
+        "params = C_in·K²·C_out (+ C_out if bias); MACs = H_out·W_out·C_in·K²·C_out with "
+        "H_out = (size + 2·padding − K) // stride + 1 (a MAC is one multiply-add, not two FLOPs)",
+    ),
+    "ex00_conv2d": (
+        "write the formula for a single output number out[o, i, j] first, then ask which axes it sums over",
+        "sliding_window_view(x, (K, K), axis=(1, 2)) gives every window as (C_in, H_out, W_out, K, K); one einsum "
+        "contracts it with w over c, u, v; the kernel is not flipped",
+        "np.einsum('chwuv,ocuv->ohw', windows, w) + b[:, None, None]",
+    ),
+    "ex01_pointwise_conv": (
+        "at one pixel, a 1×1 conv is a matrix-vector product: what are the matrix and the vector?",
+        "put the channels last so that every pixel becomes one row of an (N·H·W, C_in) matrix; one matmul maps all "
+        "rows at once; then restore (N, C_out, H, W)",
+        "x.transpose(0, 2, 3, 1).reshape(-1, C_in) @ w.T + b, reshaped to (N, H, W, C_out) and transposed with "
+        "(0, 3, 1, 2)",
+    ),
+    "ex01_linear_to_conv1x1": (
+        "a 1×1 conv's weight is a Linear weight with two extra unit axes: which ones, and where?",
+        "build a NEW nn.Conv2d(in_features, out_features, 1, bias=...) and copy the Linear's numbers into it under "
+        "torch.no_grad(); leave the Linear itself unchanged",
+        "conv.weight.copy_(linear.weight[:, :, None, None]); conv.bias.copy_(linear.bias) when linear.bias is not None",
+    ),
+    "ex01_pointwise_vs_dense": (
+        "how many inputs and outputs does each layer connect, and how many biases does each have?",
+        "the 1×1 conv shares one C_out × C_in matrix over all pixels; the dense layer connects every input number to "
+        "every output number; the ratio is a true division",
+        "pointwise = C_in·C_out + C_out; dense = (C_in·H·W)·(C_out·H·W) + C_out·H·W; ratio = dense / pointwise",
+    ),
+    "ex02_channel_pca": (
+        "PCA here works on pixels, not images: what are the samples, and what are the features?",
+        "gather the N·H·W channel vectors as rows (channels last), subtract their mean, and take the SVD: the right "
+        "singular vectors are the principal directions, already ordered by variance",
+        "pixels = x.transpose(0, 2, 3, 1).reshape(-1, C); mean = pixels.mean(0); "
+        "_, _, vt = np.linalg.svd(pixels - mean, full_matrices=False); components = vt[:k]",
+    ),
+    "ex02_pca_encoder": (
+        "write a pixel's k coefficients as an affine map W·v + b: what are W and b?",
+        "components @ (v − mean) = components @ v − components @ mean: the weight is the components, the bias is "
+        "constant; a 1×1 conv with k outputs applies it to every pixel",
+        "weight = components[:, :, None, None]; bias = −(components @ mean), both as float32 tensors copied into "
+        "nn.Conv2d(C, k, 1)",
+    ),
+    "ex02_signal_kept": (
+        "do what exercise 1 does (inside this function): which directions does PCA keep for a given k, and how "
+        "much of a unit vector lies in the space they span?",
+        "the top-k components are orthonormal rows; the squared length of the signal's projection on their span is "
+        "the sum of its squared dot products with them; normalise the signal first and centre the pixels",
+        "s = signal / ‖signal‖; components = (rows of Vt of the centred (N·H·W, C) pixels)[:k]; "
+        "return float(np.sum((components @ s) ** 2))",
+    ),
+    "ex03_inception_params": (
+        "list the convolutions of the four branches first (there are six), with their input and output channels",
+        "the 3×3 and 5×5 convs read the REDUCED maps; the pool has no parameters but its 1×1 projection has; every "
+        "conv has a bias",
+        "sum over the six convs of C_in·K²·C_out + C_out: 1×1 in→ch1x1, 1×1 in→reduce3, 3×3 reduce3→ch3x3, "
+        "1×1 in→reduce5, 5×5 reduce5→ch5x5, 1×1 in→pool_proj",
+    ),
+    "ex03_inception_module": (
+        "every branch must keep H and W, or the four outputs cannot be concatenated",
+        "one nn.Sequential per branch (conv → ReLU, or 1×1 conv → ReLU → K×K conv → ReLU); forward concatenates the "
+        "four outputs on dim=1 in the order 1×1, 3×3, 5×5, pool",
+        "padding=1 for the 3×3, padding=2 for the 5×5, nn.MaxPool2d(3, stride=1, padding=1) before the pool "
+        "projection; self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj",
+    ),
+    "ex03_cheaper_5x5": (
+        "count each design's MACs at the same output size before comparing them",
+        "the reduced design pays for two convs (the 1×1 reduction and the 5×5 on the reduced channels); the ratio "
+        "divides the larger count by the smaller one, as a float",
+        "direct = S²·C_in·25·C_5x5; reduced = S²·C_in·C_red + S²·C_red·25·C_5x5; return the cheaper name and "
+        "max / min (with /, not //)",
+    ),
+    "ex03_inception_macs": (
+        "compare the buggy count with the module's four branches, one conv at a time: which convs does it "
+        "count, and with which kernel?",
+        "the 3×3 and 5×5 convs read the REDUCED maps, and the reduce convs cost MACs too; a 5×5 kernel has 25 "
+        "weights per channel pair; every conv keeps size × size",
+        "size²·(C·c1 + C·r3 + 9·r3·c3 + C·r5 + 25·r5·c5 + C·pp)",
+    ),
+    "ex04_bottleneck_macs": (
+        "which layers run at the input size, and which at the output size, when stride = 2?",
+        "the first 1×1 carries the stride, so the 3×3 and the last 1×1 work on the smaller map; a projection "
+        "shortcut exists only when stride ≠ 1 or in ≠ out, and it has the stride too",
+        "s = (size − 1) // stride + 1; MACs = s²·C_in·mid + s²·9·mid² + s²·mid·out, plus s²·C_in·out for a "
+        "projection shortcut",
+    ),
+    "ex04_bottleneck_block": (
+        "first get the main path's shapes right, then ask when x itself can be added to it",
+        "conv → BN → ReLU twice, conv → BN, then add the shortcut and apply the last ReLU; the shortcut must "
+        "produce the main path's shape, which the identity does only at stride 1 with equal widths",
+        "shortcut = nn.Sequential(nn.Conv2d(in, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out)) if "
+        "stride != 1 or in != out else nn.Identity(); return torch.relu(main + self.shortcut(x))",
+    ),
+    "ex04_cheaper_block": (
+        "count both blocks' MACs per pixel first: the map size multiplies both alike",
+        "the basic block has two width→width 3×3 convs; the bottleneck has 1×1 width→mid, 3×3 mid→mid, "
+        "1×1 mid→width; the ratio is costlier / cheaper, a float",
+        "basic = S²·2·9·w²; bottleneck = S²·(w·m + 9·m² + m·w); return the cheaper name and max / min",
+    ),
+    "ex05_fc_weight_to_conv": (
+        "in which order did nn.Flatten lay out the (C, K, K) map? The conv kernel must use the same order",
+        "a row-major flatten of (C, K, K) is undone by a reshape to (C, K, K) with the same axis order; a "
+        "channels-last order would need a permute",
+        "weight.reshape(out_features, in_channels, kernel_size, kernel_size) (a new tensor; do not change weight)",
+    ),
+    "ex05_score_map_shape": (
+        "slide a window of `window` pixels along one axis in steps of `stride`: how many positions fit?",
+        "the count is the number of whole steps plus the first position; the pools round down",
+        "H_out = (height − window) // stride + 1, the same for W, from the stride and window given (not 32 and 224)",
+    ),
+    "ex05_receptive_field": (
+        "walk the layers from the input and keep three numbers: how wide one cell's view is, how far apart "
+        "neighbouring cells are (in input pixels), and where the first cell's view starts",
+        "a K×K layer widens the view by K − 1 of ITS input's cells, and each of those cells is `jump` input pixels "
+        "apart; its stride then multiplies the jump for the layers after it; its padding moves the start outward",
+        "start from (field, jump, start) = (1, 1, 0); per layer: start −= padding·jump; field += (K − 1)·jump; "
+        "jump *= stride",
+    ),
+    "ex05_keras_fc_to_conv": (
+        "write the flat index of (c, h, w) in each order: PyTorch's (C, H, W) and the channels-last (H, W, C); "
+        "the buggy line assumes the first",
+        "undo the channels-last flatten first (a reshape to the axes in the order they were flattened), then move "
+        "the channel axis to where PyTorch's conv weight has it",
+        "weight.reshape(out_features, kernel_size, kernel_size, in_channels).permute(0, 3, 1, 2)",
+    ),
+    "ex06_grouped_conv_cost": (
+        "what does one kernel of a grouped conv see: all the input channels, or some of them?",
+        "each of the C_out kernels covers C_in / groups input channels; check that groups divides both channel counts "
+        "before counting, and raise ValueError naming the values otherwise",
+        "weights = C_out·(C_in // groups)·K²; params = weights (+ C_out if bias); MACs = size²·weights",
+    ),
+    "ex06_depthwise_separable": (
+        "which of the two convs mixes channels, and which one filters each channel alone?",
+        "the depthwise conv keeps in_channels and gives every channel its own K×K filter (groups = in_channels), "
+        "with padding that keeps H and W; then a 1×1 conv maps to out_channels",
+        "self.depthwise = nn.Conv2d(C_in, C_in, K, padding=K // 2, groups=C_in, bias=False); "
+        "self.pointwise = nn.Conv2d(C_in, C_out, 1, bias=False); forward: pointwise(depthwise(x))",
+    ),
+    "ex06_separable_cost_ratio": (
+        "write both designs' MACs per output pixel; the map size cancels",
+        "depthwise costs M·K² per pixel, pointwise M·N, the standard conv M·N·K²; divide (a true division: // gives "
+        "0 for every useful case)",
+        "ratio = (M·K² + M·N) / (M·N·K²) = 1/N + 1/K², with N = out_channels",
+    ),
+    "ex06_channel_shuffle": (
+        "write the channel order for C = 6 and groups = 2 by hand: [0 1 2 | 3 4 5] must become [0 3 1 4 2 5]",
+        "view the channel axis as a grid with `groups` rows, transpose the grid, flatten it back; batch and space "
+        "are untouched",
+        "x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
+    ),
+    "ex07_lateral_merge": (
+        "the two maps differ in channels AND in size: which operation fixes each?",
+        "the 1×1 lateral conv brings the fine map to the pyramid's channels; upsampling brings the coarse map to the "
+        "fine map's exact (H, W) (odd sizes too); then add",
+        "lateral_conv(fine) + F.interpolate(coarse, size=fine.shape[-2:], mode='nearest')",
+    ),
+    "ex07_top_down": (
+        "which level can be computed first without any other: the finest or the coarsest?",
+        "start from the coarsest level's lateral and walk towards the finer ones, each time adding the upsampled "
+        "MERGED map of the level above; return the list fine → coarse, and do not reorder the inputs in place",
+        "merged[-1] = laterals[-1](features[-1]); merged[i] = laterals[i](features[i]) + "
+        "F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
+    ),
+    "ex07_lateral_costs": (
+        "a lateral is a 1×1 conv: how many weights and biases, and how many multiplies per output pixel?",
+        "pair each level's channels with its own map size; MACs grow with the map area, parameters do not",
+        "level i: (C_i·D + D, S_i²·C_i·D)",
+    ),
+    "ex08_arithmetic_intensity": (
+        "intensity is work divided by traffic: count each separately, then divide",
+        "FLOPs are 2 per MAC; the traffic is the input, the weights and the output, each moved once, 4 bytes per "
+        "float32; biases are not part of this count; groups shrink both the weights and the MACs",
+        "MACs = N·H_out·W_out·C_out·(C_in/groups)·K²; FLOPs = 2·MACs; bytes = 4·(N·C_in·H·W + C_out·(C_in/groups)·K² "
+        "+ N·C_out·H_out·W_out); intensity = FLOPs / bytes",
+    ),
+    "ex08_roofline": (
+        "a roofline has two roofs: which one is lower at this intensity?",
+        "the memory roof rises with intensity (bandwidth × intensity), the compute roof is flat; the attainable "
+        "rate is the lower one; exactly at the ridge counts as compute-bound",
+        "memory = bandwidth_gbs · intensity; {'attainable': min(peak_gflops, memory), "
+        "'bound': 'memory' if memory < peak_gflops else 'compute'}",
+    ),
+    "ex08_compare_designs": (
+        "a design's cost depends on the map size at each layer: keep track of it as you go",
+        "write a helper that walks a design's layers, adds each layer's MACs at the current size, then updates the "
+        "size with the stride; groups divide the kernel depth",
+        "per layer: H_out = (H + 2·(K // 2) − K) // stride + 1; MACs += H_out²·C_out·(C_in // groups)·K²; "
+        "then compare the sums ('tie' when equal, factor = max / min)",
+    ),
+}
+
+DIFFICULTY: dict[str, int] = {
+    "ex00_conv_output_shape": 1,
+    "ex00_conv_cost": 1,
+    "ex00_conv2d": 2,
+    "ex01_pointwise_conv": 2,
+    "ex01_linear_to_conv1x1": 2,
+    "ex01_pointwise_vs_dense": 1,
+    "ex02_channel_pca": 2,
+    "ex02_pca_encoder": 3,
+    "ex02_signal_kept": 3,
+    "ex03_inception_params": 1,
+    "ex03_inception_module": 2,
+    "ex03_cheaper_5x5": 2,
+    "ex03_inception_macs": 3,
+    "ex04_bottleneck_macs": 2,
+    "ex04_bottleneck_block": 3,
+    "ex04_cheaper_block": 2,
+    "ex05_fc_weight_to_conv": 2,
+    "ex05_score_map_shape": 1,
+    "ex05_receptive_field": 2,
+    "ex05_keras_fc_to_conv": 3,
+    "ex06_grouped_conv_cost": 2,
+    "ex06_depthwise_separable": 2,
+    "ex06_separable_cost_ratio": 1,
+    "ex06_channel_shuffle": 2,
+    "ex07_lateral_merge": 2,
+    "ex07_top_down": 3,
+    "ex07_lateral_costs": 1,
+    "ex08_arithmetic_intensity": 2,
+    "ex08_roofline": 1,
+    "ex08_compare_designs": 3,
+}

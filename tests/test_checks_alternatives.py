@@ -1,0 +1,245 @@
+"""Valid answers written differently from the solution pass (issue 11 §1): other formulas, other library calls,
+other return types where the task names none, other module layouts (those are in test_checks_fairness.py)."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils.checks import testing
+
+
+def output_shape_with_floor(input_shape, out_channels, kernel_size, stride=1, padding=0):
+    n, _, h, w = input_shape
+    size = [math.floor((v + 2 * padding - kernel_size) / stride) + 1 for v in (h, w)]
+    return (int(n), int(out_channels), size[0], size[1])
+
+
+def conv_cost_from_a_module(c_in, c_out, k, size, stride=1, padding=0, bias=True):
+    with torch.device("meta"):
+        conv = nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=bias)
+    out = (size + 2 * padding - k) // stride + 1
+    return [sum(p.numel() for p in conv.parameters()), out * out * conv.weight.numel()]
+
+
+def conv2d_with_loops_over_channels(x, w, b):
+    c_out, _, k, _ = w.shape
+    h, ww = x.shape[1] - k + 1, x.shape[2] - k + 1
+    out = np.empty((c_out, h, ww), dtype=np.float64)
+    for o in range(c_out):
+        acc = np.full((h, ww), float(b[o]))
+        for u in range(k):
+            for v in range(k):
+                acc += np.tensordot(w[o, :, u, v], x[:, u : u + h, v : v + ww], axes=1)
+        out[o] = acc
+    return out
+
+
+def pointwise_with_einsum(x, w, b):
+    return np.einsum("oc,nchw->nohw", w, x) + b[None, :, None, None]
+
+
+def linear_to_conv_with_view(linear):
+    conv = nn.Conv2d(linear.in_features, linear.out_features, kernel_size=(1, 1), bias=linear.bias is not None)
+    conv.weight = nn.Parameter(linear.weight.detach().clone().view(*linear.weight.shape, 1, 1))
+    if linear.bias is not None:
+        conv.bias = nn.Parameter(linear.bias.detach().clone())
+    return conv
+
+
+def pointwise_vs_dense_as_list(c_in, c_out, h, w):
+    pw = (c_in + 1) * c_out
+    dense = (c_in * h * w + 1) * c_out * h * w
+    return [pw, dense, dense / pw]
+
+
+def channel_pca_with_eigh(x, k):
+    pixels = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]).astype(np.float64)
+    mean = pixels.mean(axis=0)
+    centred = pixels - mean
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    return vectors[:, ::-1][:, :k].T, mean
+
+
+def pca_encoder_with_data(components, mean):
+    k, c = components.shape
+    conv = nn.Conv2d(c, k, 1)
+    conv.weight.data = torch.tensor(components).reshape(k, c, 1, 1)
+    conv.bias.data = torch.tensor(-components @ mean)
+    return conv
+
+
+def signal_kept_with_eigh(x, signal, k):
+    components, _ = channel_pca_with_eigh(x, k)
+    s = torch.as_tensor(signal, dtype=torch.float64)
+    projection = torch.as_tensor(components.copy()) @ (s / s.norm())
+    return (projection**2).sum().item()
+
+
+def inception_params_from_modules(c, c1, r3, c3, r5, c5, pp):
+    with torch.device("meta"):
+        convs = [nn.Conv2d(c, c1, 1), nn.Conv2d(c, r3, 1), nn.Conv2d(r3, c3, 3), nn.Conv2d(c, r5, 1)]
+        convs += [nn.Conv2d(r5, c5, 5), nn.Conv2d(c, pp, 1)]
+    return sum(p.numel() for conv in convs for p in conv.parameters())
+
+
+def inception_macs_from_modules(c, c1, r3, c3, r5, c5, pp, size):
+    with torch.device("meta"):
+        convs = [nn.Conv2d(c, c1, 1), nn.Conv2d(c, r3, 1), nn.Conv2d(r3, c3, 3), nn.Conv2d(c, r5, 1)]
+        convs += [nn.Conv2d(r5, c5, 5), nn.Conv2d(c, pp, 1)]
+    return sum(size * size * conv.weight.numel() for conv in convs)  # 'same' padding: every conv keeps the size
+
+
+def cheaper_5x5_as_list(c, r, c5, size):
+    costs = {"direct": c * 25 * c5, "reduced": c * r + r * 25 * c5}  # per pixel: size² cancels
+    name = min(costs, key=costs.get)
+    return [name, max(costs.values()) / min(costs.values())]
+
+
+def bottleneck_macs_by_layers(c, m, o, size, stride=1):
+    layers = [(c, m, 1, stride, 0), (m, m, 3, 1, 1), (m, o, 1, 1, 0)]
+    total, h = 0, size
+    for c_in, c_out, k, s, p in layers:
+        h = (h + 2 * p - k) // s + 1
+        total += h * h * c_in * c_out * k * k
+    if stride != 1 or c != o:
+        total += h * h * c * o
+    return total
+
+
+def cheaper_block_as_list(width, mid, size):
+    basic = 18 * width * width * size * size
+    bottle = (2 * width * mid + 9 * mid * mid) * size * size
+    return ["basic", bottle / basic] if basic < bottle else ["bottleneck", basic / bottle]
+
+
+def fc_weight_with_unflatten(weight, in_channels, kernel_size):
+    return weight.unflatten(1, (in_channels, kernel_size, kernel_size)).clone()
+
+
+def score_map_by_counting(height, width, stride=32, window=224):
+    def fits(size):
+        return sum(1 for start in range(0, size - window + 1, stride))
+
+    return [fits(height), fits(width)]
+
+
+def receptive_field_by_products(layers):
+    jumps = [1]
+    for _, stride, _ in layers:
+        jumps.append(jumps[-1] * stride)
+    field = 1 + sum((k - 1) * j for (k, _, _), j in zip(layers, jumps, strict=False))
+    start = -sum(p * j for (_, _, p), j in zip(layers, jumps, strict=False))
+    return [field, jumps[-1], start]
+
+
+def keras_with_an_index(weight, in_channels, kernel_size):
+    c, k = in_channels, kernel_size
+    index = torch.tensor([[[h * k * c + w * c + ch for w in range(k)] for h in range(k)] for ch in range(c)])
+    return weight[:, index]
+
+
+def grouped_with_divmod(c_in, c_out, k, size, groups, bias=True):
+    depth, rest_in = divmod(c_in, groups)
+    _, rest_out = divmod(c_out, groups)
+    if rest_in or rest_out:
+        raise ValueError(f"groups={groups} must divide in_channels={c_in} and out_channels={c_out}")
+    weights = c_out * depth * k**2
+    return [weights + c_out * int(bias), weights * size**2]
+
+
+def ratio_from_the_formula(m, n, k, s):
+    return 1 / n + 1 / k**2
+
+
+def shuffle_with_an_index(x, groups):
+    c = x.shape[1]
+    order = torch.arange(c).reshape(groups, c // groups).T.reshape(-1)
+    return x.index_select(1, order)
+
+
+def merge_with_nearest_exact(coarse, fine, lateral_conv):
+    return lateral_conv(fine) + F.interpolate(coarse, size=tuple(fine.shape[-2:]), mode="nearest-exact")
+
+
+def top_down_recursive(features, laterals):
+    if len(features) == 1:
+        return [laterals[0](features[0])]
+    rest = top_down_recursive(features[1:], laterals[1:])
+    first = laterals[0](features[0]) + F.interpolate(rest[0], size=features[0].shape[-2:])
+    return [first, *rest]
+
+
+def lateral_costs_as_lists(channels, sizes, out_channels=256):
+    return [[(c + 1) * out_channels, s**2 * c * out_channels] for c, s in zip(channels, sizes, strict=True)]
+
+
+def intensity_in_steps(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch_size=1):
+    out = (size - k + 2 * padding) // stride + 1
+    weight_numbers = c_out * c_in // groups * k * k
+    flops = 2 * batch_size * out**2 * weight_numbers
+    numbers = batch_size * (c_in * size**2 + c_out * out**2) + weight_numbers
+    return flops / (4 * numbers)
+
+
+def roofline_with_if(intensity, peak_gflops, bandwidth_gbs):
+    memory_roof = intensity * bandwidth_gbs
+    if memory_roof < peak_gflops:
+        return {"bound": "memory", "attainable": memory_roof}
+    return {"bound": "compute", "attainable": float(peak_gflops)}
+
+
+def compare_with_reduce(design_a, design_b, input_size):
+    def step(acc, layer):
+        total, size = acc
+        c_in, c_out, k, s, g = layer
+        out = (size + 2 * (k // 2) - k) // s + 1
+        return total + out * out * c_out * (c_in // g) * k * k, out
+
+    a = functools.reduce(step, design_a, (0, input_size))[0]
+    b = functools.reduce(step, design_b, (0, input_size))[0]
+    if a == b:
+        return {"cheaper": "tie", "factor": 1.0}
+    return {"cheaper": "a" if a < b else "b", "factor": max(a, b) / min(a, b)}
+
+
+ALTERNATIVES = [
+    ("ex00_conv_output_shape", output_shape_with_floor),
+    ("ex00_conv_cost", conv_cost_from_a_module),
+    ("ex00_conv2d", conv2d_with_loops_over_channels),
+    ("ex01_pointwise_conv", pointwise_with_einsum),
+    ("ex01_linear_to_conv1x1", linear_to_conv_with_view),
+    ("ex01_pointwise_vs_dense", pointwise_vs_dense_as_list),
+    ("ex02_channel_pca", channel_pca_with_eigh),
+    ("ex02_pca_encoder", pca_encoder_with_data),
+    ("ex02_signal_kept", signal_kept_with_eigh),
+    ("ex03_inception_params", inception_params_from_modules),
+    ("ex03_cheaper_5x5", cheaper_5x5_as_list),
+    ("ex03_inception_macs", inception_macs_from_modules),
+    ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
+    ("ex04_cheaper_block", cheaper_block_as_list),
+    ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),
+    ("ex05_score_map_shape", score_map_by_counting),
+    ("ex05_receptive_field", receptive_field_by_products),
+    ("ex05_keras_fc_to_conv", keras_with_an_index),
+    ("ex06_grouped_conv_cost", grouped_with_divmod),
+    ("ex06_separable_cost_ratio", ratio_from_the_formula),
+    ("ex06_channel_shuffle", shuffle_with_an_index),
+    ("ex07_lateral_merge", merge_with_nearest_exact),
+    ("ex07_top_down", top_down_recursive),
+    ("ex07_lateral_costs", lateral_costs_as_lists),
+    ("ex08_arithmetic_intensity", intensity_in_steps),
+    ("ex08_roofline", roofline_with_if),
+    ("ex08_compare_designs", compare_with_reduce),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), ALTERNATIVES, ids=[n for n, _ in ALTERNATIVES])
+def test_a_valid_answer_written_differently_passes(name, answer):
+    testing.assert_passes(name, answer, seed=3)

@@ -1,0 +1,286 @@
+"""Points that match the answer (issue 11 §2): an answer wrong on one branch (bias or not, identity or projection,
+stride, groups, odd or non-square sizes, defaults left in) earns at most half the exercise's points, scored as the
+grader scores (points × share of hidden cases passing), in-process, on several hidden draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import checks
+from course_utils.checks import testing
+
+SEEDS = (1, 2026)
+
+
+def _conv_macs(c_in, c_out, k, size, stride=1, padding=0):
+    out = (size + 2 * padding - k) // stride + 1
+    return out * out * c_in * c_out * k * k
+
+
+# ---------------------------------------------------------------------------------------------
+# One wrong-branch answer per exercise: right on one side of a branch, wrong on the other
+# ---------------------------------------------------------------------------------------------
+def conv_cost_always_bias(c_in, c_out, k, size, stride=1, padding=0, bias=True):
+    return c_in * c_out * k * k + c_out, _conv_macs(c_in, c_out, k, size, stride, padding)
+
+
+def bottleneck_macs_always_projection(c, m, o, size, stride=1):
+    s = (size - 1) // stride + 1
+    return s * s * (c * m + 9 * m * m + m * o + c * o)
+
+
+class BottleneckProjectionOnlyWhenStrided(nn.Module):
+    def __init__(self, in_channels, mid_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, mid_channels, 1, stride=stride, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid_channels)
+        self.conv2 = nn.Conv2d(mid_channels, mid_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid_channels)
+        self.conv3 = nn.Conv2d(mid_channels, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.strided = stride != 1
+        if self.strided:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        if self.strided:
+            return torch.relu(y + self.shortcut(x))
+        if y.shape[1] != x.shape[1]:  # pads or crops the channels rather than projecting
+            x = F.pad(x, (0, 0, 0, 0, 0, y.shape[1] - x.shape[1])) if y.shape[1] > x.shape[1] else x[:, : y.shape[1]]
+        return torch.relu(y + x)
+
+
+def grouped_checks_only_in_channels(c_in, c_out, k, size, groups, bias=True):
+    if c_in % groups:
+        raise ValueError(f"groups={groups} must divide in_channels={c_in}")
+    w = c_out * (c_in // groups) * k * k
+    return w + (c_out if bias else 0), size * size * w
+
+
+def score_map_default_stride_window(height, width, stride=32, window=224):
+    return (height - 224) // 32 + 1, (width - 224) // 32 + 1
+
+
+def lateral_costs_default_width(channels, sizes, out_channels=256):
+    return [(c * 256 + 256, s * s * c * 256) for c, s in zip(channels, sizes, strict=True)]
+
+
+def cheaper_5x5_always_reduced(c, r, c5, size):
+    direct = size * size * c * 25 * c5
+    reduced = size * size * (c * r + r * 25 * c5)
+    return "reduced", max(direct, reduced) / min(direct, reduced)
+
+
+def cheaper_block_always_bottleneck(width, mid, size):
+    basic = 2 * 9 * width * width
+    bottle = width * mid + 9 * mid * mid + mid * width
+    return "bottleneck", max(basic, bottle) / min(basic, bottle)
+
+
+def intensity_groups_ignored(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch_size=1):
+    o = (size + 2 * padding - k) // stride + 1
+    macs = batch_size * o * o * c_out * c_in * k * k
+    return 2 * macs / (4 * (batch_size * c_in * size * size + c_out * c_in * k * k + batch_size * c_out * o * o))
+
+
+def roofline_always_memory(intensity, peak_gflops, bandwidth_gbs):
+    return {"attainable": min(peak_gflops, bandwidth_gbs * intensity), "bound": "memory"}
+
+
+WRONG_BRANCH = [
+    ("ex00_conv_cost", conv_cost_always_bias, "always bias=True"),
+    ("ex03_cheaper_5x5", cheaper_5x5_always_reduced, "always 'reduced'"),
+    ("ex04_bottleneck_macs", bottleneck_macs_always_projection, "always a projection"),
+    ("ex04_bottleneck_block", BottleneckProjectionOnlyWhenStrided, "a projection only when strided"),
+    ("ex04_cheaper_block", cheaper_block_always_bottleneck, "always 'bottleneck'"),
+    ("ex05_score_map_shape", score_map_default_stride_window, "32 and 224 hard-coded"),
+    ("ex06_grouped_conv_cost", grouped_checks_only_in_channels, "only in_channels validated"),
+    ("ex07_lateral_costs", lateral_costs_default_width, "out_channels=256 hard-coded"),
+    ("ex08_arithmetic_intensity", intensity_groups_ignored, "groups ignored"),
+    ("ex08_roofline", roofline_always_memory, "always 'memory'"),
+]
+
+
+def output_shape_padding_once(input_shape, out_channels, kernel_size, stride=1, padding=0):
+    n, _, h, w = input_shape
+    return n, out_channels, (h + padding - kernel_size) // stride + 1, (w + padding - kernel_size) // stride + 1
+
+
+def conv2d_square_only(x, w, b):
+    k = w.shape[-1]
+    size = x.shape[1] - k + 1  # assumes H = W
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))[:, :size, :size]
+    return np.einsum("chwuv,ocuv->ohw", windows, w) + b[:, None, None]
+
+
+def pointwise_first_image_only(x, w, b):
+    _, c, h, ww = x.shape
+    out = (x[0].reshape(c, -1).T @ w.T + b).T.reshape(1, -1, h, ww)
+    return np.repeat(out, x.shape[0], axis=0)
+
+
+def linear_to_conv_always_bias(linear):
+    conv = nn.Conv2d(linear.in_features, linear.out_features, 1, bias=True)
+    with torch.no_grad():
+        conv.weight.copy_(linear.weight[:, :, None, None])
+        conv.bias.copy_(linear.bias if linear.bias is not None else torch.zeros(linear.out_features))
+    return conv
+
+
+def pointwise_vs_dense_square(c_in, c_out, height, width):
+    pointwise = c_in * c_out + c_out
+    dense = (c_in * height * height) * (c_out * height * height) + c_out * height * height
+    return pointwise, dense, dense / pointwise
+
+
+def channel_pca_first_image(x, k):
+    pixels = x[:1].transpose(0, 2, 3, 1).reshape(-1, x.shape[1]).astype(np.float64)
+    mean = pixels.mean(axis=0)
+    _, _, vt = np.linalg.svd(pixels - mean, full_matrices=False)
+    return vt[:k], mean
+
+
+def signal_kept_unit_signals_only(x, signal, k):
+    pixels = x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]).astype(np.float64)
+    _, _, vt = np.linalg.svd(pixels - pixels.mean(axis=0), full_matrices=False)
+    return float(np.sum((vt[:k] @ signal.astype(np.float64)) ** 2))  # right only when ‖signal‖ = 1
+
+
+def pca_encoder_no_bias_when_square(components, mean):
+    k, c = components.shape
+    conv = nn.Conv2d(c, k, 1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(components)[:, :, None, None])
+        conv.bias.copy_(torch.from_numpy(-(components @ mean)) if k < c else torch.zeros(k))
+    return conv
+
+
+def inception_params_shared_reduce(c, c1, r3, c3, r5, c5, pp):
+    conv = lambda i, o, k: i * o * k * k + o  # noqa: E731
+    return conv(c, c1, 1) + conv(c, r3, 1) + conv(r3, c3, 3) + conv(c, r5, 1) + conv(r3, c5, 5) + conv(c, pp, 1)
+
+
+def inception_macs_on_28(c, c1, r3, c3, r5, c5, pp, size):
+    return 28 * 28 * (c * c1 + c * r3 + 9 * r3 * c3 + c * r5 + 25 * r5 * c5 + c * pp)
+
+
+class InceptionSquareOnly(nn.Module):
+    """Right on square maps; on a non-square one it pads the pool branch as if H were W."""
+
+    def __init__(self, c, c1, r3, c3, r5, c5, pp):
+        super().__init__()
+        self.branch1x1 = nn.Sequential(nn.Conv2d(c, c1, 1), nn.ReLU())
+        self.branch3x3 = nn.Sequential(nn.Conv2d(c, r3, 1), nn.ReLU(), nn.Conv2d(r3, c3, 3, padding=1), nn.ReLU())
+        self.branch5x5 = nn.Sequential(nn.Conv2d(c, r5, 1), nn.ReLU(), nn.Conv2d(r5, c5, 5, padding=2), nn.ReLU())
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(c, pp, 1), nn.ReLU())
+        self.out_channels = c1 + c3 + c5 + pp
+
+    def forward(self, x):
+        outs = [self.branch1x1(x), self.branch3x3(x), self.branch5x5(x), self.branch_pool(x)]
+        if x.shape[-1] != x.shape[-2]:
+            outs[3] = torch.zeros_like(outs[3])
+        return torch.cat(outs, dim=1)
+
+
+def fc_weight_to_conv_square_map_only(weight, in_channels, kernel_size):
+    if in_channels == 1 or kernel_size == 1:
+        return weight.reshape(weight.shape[0], in_channels, kernel_size, kernel_size)
+    return weight.reshape(weight.shape[0], kernel_size, kernel_size, in_channels).permute(0, 3, 1, 2)
+
+
+def receptive_field_jump_first(layers):
+    field, jump, start = 1, 1, 0
+    for k, stride, padding in layers:
+        jump *= stride  # a layer's stride applied to its own kernel
+        start -= padding * jump
+        field += (k - 1) * jump
+    return field, jump, start
+
+
+class SeparableFixedPadding(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size=3):
+        super().__init__()
+        self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, padding=1, groups=in_channels, bias=False)
+        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+def separable_ratio_in_channels_as_n(m, n, k, s):
+    return 1 / m + 1 / (k * k)
+
+
+def channel_shuffle_groups_two(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w) if c % 2 == 0 else x.clone()
+
+
+def lateral_merge_scale_two(coarse, fine, lateral_conv):
+    return lateral_conv(fine) + F.interpolate(coarse, scale_factor=2, mode="nearest")
+
+
+def top_down_no_accumulation(features, laterals):
+    lat = [conv(f) for conv, f in zip(laterals, features, strict=True)]
+    merged = [lat[-1]]
+    for i in range(len(lat) - 2, -1, -1):
+        merged.insert(0, lat[i] + F.interpolate(lat[i + 1], size=lat[i].shape[-2:], mode="nearest"))
+    return merged
+
+
+def compare_designs_no_stride(design_a, design_b, size):
+    def macs(design):
+        return sum(size * size * c_out * (c_in // g) * k * k for c_in, c_out, k, s, g in design)
+
+    a, b = macs(design_a), macs(design_b)
+    if a == b:
+        return {"cheaper": "tie", "factor": 1.0}
+    return {"cheaper": "a" if a < b else "b", "factor": max(a, b) / min(a, b)}
+
+
+WRONG_BRANCH += [
+    ("ex00_conv_output_shape", output_shape_padding_once, "padding on one side only"),
+    ("ex00_conv2d", conv2d_square_only, "square inputs only"),
+    ("ex01_pointwise_conv", pointwise_first_image_only, "the first image only"),
+    ("ex01_linear_to_conv1x1", linear_to_conv_always_bias, "always bias=True"),
+    ("ex01_pointwise_vs_dense", pointwise_vs_dense_square, "height used for width"),
+    ("ex02_channel_pca", channel_pca_first_image, "the first image only"),
+    ("ex02_pca_encoder", pca_encoder_no_bias_when_square, "no bias when k = C"),
+    ("ex02_signal_kept", signal_kept_unit_signals_only, "the signal's length ignored"),
+    ("ex03_inception_params", inception_params_shared_reduce, "the 5×5 reads ch3x3_reduce"),
+    ("ex03_inception_macs", inception_macs_on_28, "the map size of inception (3a) kept"),
+    ("ex03_inception_module", InceptionSquareOnly, "right on square maps only"),
+    ("ex05_fc_weight_to_conv", fc_weight_to_conv_square_map_only, "channels-last flatten"),
+    ("ex05_receptive_field", receptive_field_jump_first, "a stride applied to its own layer"),
+    ("ex05_keras_fc_to_conv", lambda w, c, k: w.reshape(w.shape[0], c, k, k).clone(), "the buggy line kept"),
+    ("ex06_depthwise_separable", SeparableFixedPadding, "padding=1 for every kernel"),
+    ("ex06_separable_cost_ratio", separable_ratio_in_channels_as_n, "in_channels as N"),
+    ("ex06_channel_shuffle", channel_shuffle_groups_two, "groups=2 hard-coded"),
+    ("ex07_lateral_merge", lateral_merge_scale_two, "scale_factor=2"),
+    ("ex07_top_down", top_down_no_accumulation, "laterals, not merged maps, upsampled"),
+    ("ex08_compare_designs", compare_designs_no_stride, "strides ignored"),
+]
+
+
+@pytest.mark.parametrize(("name", "wrong", "what"), WRONG_BRANCH, ids=[f"{n}: {w}" for n, _, w in WRONG_BRANCH])
+def test_a_wrong_branch_earns_at_most_half_the_points(name, wrong, what):
+    points = checks.get(name).points
+    for seed in SEEDS:
+        earned = testing.score(name, wrong, seed)
+        assert earned <= points / 2, f"{name} ({what}): {earned:g} of {points:g} points with seed {seed}"
+
+
+def test_scoring_is_the_graders_formula():
+    ns = {"f": lambda *a: conv_cost_always_bias(*a)}
+    verdict = testing.check("ex00_conv_cost", ns["f"], seed=SEEDS[0])
+    assert testing.score("ex00_conv_cost", ns["f"], SEEDS[0]) == pytest.approx(3 * verdict.hidden_fraction)
+    assert np.isclose(testing.score("ex00_conv_cost", lambda *a: (0, 0), SEEDS[0]), 0.0)
