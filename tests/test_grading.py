@@ -158,8 +158,8 @@ def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
                 f"LEAK = open({str(tmp / 'secret.txt')!r}).read()",
                 "LEAK = os.environ['GRADER_SECRET']",
                 f"LEAK = open({str(tmp / 'solutions' / NB_NAME)!r}).read()",
-            ).replace("raise RuntimeError", "print")
-            + "def conv2d(*a):\n    raise ValueError(globals().get('LEAK', 'nothing leaked') + str(dict(os.environ)))\n"
+            ).replace("raise RuntimeError(", "ATT = (")
+            + "def conv2d(*a):\n    raise ValueError(ATT + globals().get('LEAK', ' nothing leaked ') + str(dict(os.environ)))\n"
         )
     )
     _write(folder, "reaches_out", nb)
@@ -203,16 +203,15 @@ def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
                 "x = bytearray(3 * 2**30)",
                 "open('big', 'wb').write(b'x' * 2**30)",
                 "[subprocess.Popen(['sleep', '1234'], start_new_session=True) for _ in range(20)]",
+                "__import__('socket').create_connection(('1.1.1.1', 53), timeout=3)",
             )
         )
     )
     _write(folder, "resources", nb)
 
     nb = variant(solution)  # holds the batch: every cell under the per-cell timeout, the total over the budget
-    nb.cells.insert(
-        _cell_defining(nb, "conv2d"), new_code_cell("import time\nfor _ in range(6):\n    time.sleep(12)\n")
-    )
-    nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("time.sleep(12)\n"))
+    for _ in range(5):
+        nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("import time\ntime.sleep(12)\n"))
     _write(folder, "slow", nb)
 
     (folder / "linker").mkdir()  # links to a classmate's notebook and to a folder of solutions
@@ -523,7 +522,11 @@ def test_reaching_outside_gets_nothing_and_leaks_nothing(graded):
     row = graded["rows"]["reaches_out"]
     assert row["total"] == "0"
     text = graded["feedback"]["reaches_out__00_multichannel_conv.md"]
-    assert "nothing leaked" in text and "GRADER_SECRET" not in text and SECRET not in graded["gradebook_text"]
+    # Attempt 3 (forge the gradebook) may "succeed": the sandbox's /tmp is its own tmpfs, so the write lands
+    # there; the real gradebook holds the grader's row only. Every other attempt fails outright.
+    assert re.search(r"ATTEMPTS no,no,(ok|no),no,no,no nothing leaked", text), text
+    assert "GRADER_SECRET" not in text and SECRET not in graded["gradebook_text"]
+    assert "reaches_out,00,2,3,4,9,9," not in graded["gradebook_text"]
     assert "HOME': '/sandbox/home'" in text  # the only environment it saw is the sandbox's
     assert graded["rows"]["correct"]["total"] == str(FULL)
 
@@ -548,9 +551,10 @@ def test_the_package_answers_are_withheld_and_huge_returns_are_refused(graded):
 
 
 @pytest.mark.slow
-def test_memory_disk_and_processes_are_limited(graded):
+def test_memory_disk_processes_and_network_are_limited(graded):
     text = graded["feedback"]["resources__00_multichannel_conv.md"]
-    assert "ATTEMPTS no,no," in text  # the 3 GiB allocation and the 1 GiB file both failed
+    # the 3 GiB allocation, the 1 GiB file and the network connection failed; starting processes may succeed
+    assert re.search(r"ATTEMPTS no,no,(ok|no),no", text), text
     assert graded["rows"]["resources"]["total"] == str(FULL)
     assert graded["sleepers"] == []  # its 20 detached processes died with its sandbox
 
@@ -558,8 +562,8 @@ def test_memory_disk_and_processes_are_limited(graded):
 @pytest.mark.slow
 def test_the_time_budget_stops_a_slow_notebook(graded):
     row = graded["rows"]["slow"]
-    assert row["ex00_conv2d"] == "0" and "time budget" in row["reasons"]
-    assert row["ex00_conv_output_shape"] == "2"
+    assert row["ex00_conv2d"] == "0" and "over the time budget of 50 s" in row["reasons"]
+    assert row["ex00_conv_output_shape"] == "2" and row["ex00_conv_cost"] == "3"  # defined before the budget ran out
 
 
 @pytest.mark.slow

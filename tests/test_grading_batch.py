@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,8 +64,7 @@ def test_sigterm_keeps_what_was_graded_removes_temp_folders_and_resume_goes_on(t
                            "source": "import time\ntime.sleep(300)"})  # fmt: skip
     (subs / "b_slow").mkdir()
     (subs / "b_slow" / NB).write_text(json.dumps(nb))
-    tmpdir = tmp_path / "tmpdir"
-    tmpdir.mkdir()
+    tmpdir = Path(tempfile.mkdtemp(prefix="cgt-", dir="/tmp"))  # short: the kernels' IPC sockets live below it
     env = {**os.environ, "TMPDIR": str(tmpdir)}
     out = tmp_path / "g.csv"
     command = [sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out), "--timeout", "200"]
@@ -85,8 +85,17 @@ def test_sigterm_keeps_what_was_graded_removes_temp_folders_and_resume_goes_on(t
     assert proc.returncode == 130 and "--resume" in err
     assert "a_correct__00_multichannel_conv,00,2,3,4,9,9," in out.read_text()
     assert os.listdir(tmpdir) == [] and _kernels_under(tmpdir) == []
-    done = _grade(str(subs), "--out", str(out), "--resume", "--timeout", "3", env=env, cwd=tmp_path)
+    done = _grade(str(subs), "--out", str(out), "--resume", "--timeout", "10", env=env, cwd=tmp_path)
     assert done.returncode == 0 and "resuming: 1 already graded, 2 to grade" in done.stdout
     rows = out.read_text().splitlines()
     assert len(rows) == 4 and any(r.startswith("b_slow__00_multichannel_conv,00,2,3,4,9,9,") for r in rows)
     assert os.listdir(tmpdir) == []
+    tmpdir.rmdir()
+
+
+def test_make_test_installs_bubblewrap_the_way_test_browser_installs_chromium():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "test"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert "apt-get install -y bubblewrap" in dry.stdout and "command -v bwrap" in dry.stdout

@@ -28,7 +28,15 @@ from .kernel import Kernel, SandboxSpec
 from .results import ExerciseResult, SubmissionResult
 from .sandbox import Limits, check_sandbox
 
-__all__ = ["grade_submission", "grade", "Terminated", "DEFAULT_TIMEOUT", "DEFAULT_BUDGET", "DEFAULT_OUTPUT_CAP", "NO_SANDBOX_WARNING"]
+__all__ = [
+    "grade_submission",
+    "grade",
+    "Terminated",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_BUDGET",
+    "DEFAULT_OUTPUT_CAP",
+    "NO_SANDBOX_WARNING",
+]
 
 DEFAULT_TIMEOUT = 60
 DEFAULT_BUDGET = 600  # seconds of wall-clock time per submission, all cells and grading cases together
@@ -132,7 +140,7 @@ def grade_submission(
 
     rng_seed = seed if seed is not None else secrets.randbits(63)
     installed = Path(installed_dir) if installed_dir else package_dir()
-    tmp = Path(tempfile.mkdtemp(prefix="course-grade-", dir=work_root))
+    tmp = Path(tempfile.mkdtemp(prefix="s-", dir=work_root))  # short: IPC socket paths stay under 108 bytes
     try:
         io_dir = tmp / "io"
         io_dir.mkdir(mode=0o700)
@@ -203,6 +211,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated(f"signal {signum}")
 
 
+def _work_root() -> Path:
+    """The batch's temporary folder (hidden inputs live here, the parent removes it on any exit). Its path must
+    be short: the kernel's IPC sockets are made inside it and a socket path has at most 107 bytes."""
+    root = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    if len(str(root)) > 80:  # + '/s-XXXXXXXX/io/k-NNNNN'
+        root.rmdir()
+        root = Path(tempfile.mkdtemp(prefix="course-grade-", dir="/tmp"))  # noqa: S108 - TMPDIR is too long
+    return root
+
+
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
@@ -250,7 +268,7 @@ def grade(
         log(f"resuming: {len(results)} already graded, {len(todo_all)} to grade")
     on_main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, _on_sigterm) if on_main else None
-    work_root = Path(tempfile.mkdtemp(prefix="course-grade-batch-"))
+    work_root = _work_root()
     lock = threading.Lock()
 
     def ordered() -> list[SubmissionResult]:

@@ -183,6 +183,9 @@ class Kernel:
             self.client.execute_cell(cell, index, store_history=False)
         except CellTimeoutError:
             self.bad_cells.add(index)
+            if limit < self.timeout:  # cut short by the budget, not by the per-cell timeout
+                self.over_budget = True
+                return "budget"
             if not replay:
                 self.notes.append(f"timed out in cell {index + 1} ({limit} s limit)")
             return "timeout"
@@ -235,7 +238,9 @@ class Kernel:
                         self.notes.append(f"cell {index + 1} raised {out.get('ename')}: {str(out.get('evalue'))[:200]}")
                 continue
             if status == "budget" or self.remaining() <= 0:
-                self._budget_note(index if status == "budget" else index + 1)
+                self._budget_note(index)
+                if index in self.bad_cells:  # stopped mid-cell: interrupt it so the grading cases can run
+                    self._recover_after_timeout()
                 return
             recovered = self._recover_after_timeout() if status == "timeout" else self._restart_and_replay()
             if not recovered:
@@ -248,21 +253,16 @@ class Kernel:
                 return
 
     def run_code(self, source: str, timeout: int) -> str:
-        """Execute grader code in the kernel: 'ok', 'timeout', 'dead' (the kernel is then restarted), 'budget'
-        (the submission's time is up) or 'gone' (no kernel left)."""
+        """Execute grader code in the kernel: 'ok', 'timeout', 'dead' (the kernel is then restarted) or 'gone'
+        (no kernel left)."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         if not self.alive:
             return "gone"
-        if self.remaining() <= 0:
-            self.over_budget = True
-            return "budget"
-        try:
-            self._run_extra_cell(source, max(1, min(timeout, int(self.remaining()))))
+        try:  # the budget bounds the notebook's own cells; each grading cell has the per-cell timeout
+            self._run_extra_cell(source, timeout)
             return "ok"
         except CellTimeoutError:
-            if self.remaining() <= 0:
-                return "budget"
             self._recover_after_timeout()
             return "timeout"
         except DeadKernelError:
