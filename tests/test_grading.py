@@ -572,3 +572,38 @@ def test_links_are_refused_with_the_reason_and_odd_names_get_their_own_files(gra
         assert "symbolic link" in graded["rows"][name]["reasons"]
     names = [n for n in graded["feedback"] if n.startswith(("a_b", "a b", "x"))]
     assert len(names) == 3 and len(set(names)) == 3
+
+
+def test_returned_values_are_bounded_before_they_are_judged(tmp_path):
+    import torch
+
+    from course_utils.grading import read_results
+
+    many = tmp_path / "many.pt"
+    torch.save({"results": [{"value": list(range(200_000))}]}, many)  # small file, 200 000 nodes
+    assert read_results(many, 1) == (None, "the returned values are too large")
+    views = tmp_path / "views.pt"
+    base = torch.zeros(10_000_000)
+    torch.save({"results": [{"value": [base[:] for _ in range(10)]}]}, views)  # one storage, 10 views
+    assert read_results(views, 1) == (None, "the returned values are too large")
+
+
+def test_inputs_are_read_defensively(tmp_path):
+    from course_utils.grading import read_submission, safe_file_name
+    from course_utils.grading.find import Refused
+
+    big = tmp_path / "big.ipynb"
+    big.write_bytes(b" " * 101)
+    with pytest.raises(Refused, match="over the 100-byte limit"):
+        read_submission(big, cap=100)
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    with pytest.raises(Refused, match="not a regular file"):
+        read_submission(fifo)
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(big)
+    with pytest.raises(Refused, match="symbolic link"):
+        read_submission(link)
+    names = ["a b", "a_b", "a/b", "a\nb", "../a_b", "é", "ü"]
+    assert len({safe_file_name(n) for n in names}) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", safe_file_name(n)) for n in names)
