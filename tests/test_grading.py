@@ -281,7 +281,7 @@ def _rows(out: Path) -> dict:
 
 
 def _sleepers() -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+    ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout.splitlines()
     return [line for line in ps if line.startswith("sleep 1234")]
 
 

@@ -48,11 +48,28 @@ def test_no_sandbox_prints_a_warning_and_writes_it_into_the_gradebook_header(tmp
 
 
 def _kernels_under(folder: Path) -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+    ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout.splitlines()
     return [line for line in ps if str(folder) in line]
 
 
-def test_sigterm_keeps_what_was_graded_removes_temp_folders_and_resume_goes_on(tmp_path):
+def _sandboxes_under(folder: Path) -> dict[int, int]:
+    """Outer bwrap processes of kernels whose I/O folder is under ``folder``: pid → parent (a grading worker)."""
+    ps = subprocess.run(["ps", "-eww", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout.splitlines()
+    rows = [line.split(None, 2) for line in ps]
+    bwraps = {int(r[0]): int(r[1]) for r in rows if len(r) == 3 and r[2].startswith("bwrap") and str(folder) in r[2]}
+    return {pid: parent for pid, parent in bwraps.items() if parent not in bwraps}
+
+
+def _wait_for(condition, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.3)
+
+
+def test_killed_worker_and_sigterm_keep_what_was_graded_leave_nothing_and_resume_goes_on(tmp_path):
+    """A killed grading worker: its submission is retried and its temp folder removed; then SIGTERM to the
+    grader: every graded row is kept, no temp folder or kernel is left; --resume grades only the rest."""
     if shutil.which("bwrap") is None:  # must not pass silently where the sandbox is missing
         message = "bubblewrap (bwrap) is not installed: `make test` installs it as root"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
@@ -68,15 +85,14 @@ def test_sigterm_keeps_what_was_graded_removes_temp_folders_and_resume_goes_on(t
     env = {**os.environ, "TMPDIR": str(tmpdir)}
     out = tmp_path / "g.csv"
     command = [sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out), "--timeout", "200"]
+    command += ["--jobs", "2"]
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not (
-            state_path(out).exists() and "a_correct" in state_path(out).read_text()
-        ):
-            time.sleep(0.5)
-        time.sleep(4)  # the slow one's kernel is running now
-        assert _kernels_under(tmpdir), "the slow submission's sandbox should be running"
+        _wait_for(lambda: state_path(out).exists() and "a_correct" in state_path(out).read_text())
+        _wait_for(lambda: len(_sandboxes_under(tmpdir)) == 1)  # only the slow one is running now
+        (worker,) = _sandboxes_under(tmpdir).values()
+        os.kill(worker, signal.SIGKILL)
+        _wait_for(lambda: _sandboxes_under(tmpdir) and worker not in _sandboxes_under(tmpdir).values())  # retried
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -86,7 +102,7 @@ def test_sigterm_keeps_what_was_graded_removes_temp_folders_and_resume_goes_on(t
     assert "a_correct__00_multichannel_conv,00,2,3,4,9,9," in out.read_text()
     assert os.listdir(tmpdir) == [] and _kernels_under(tmpdir) == []
     done = _grade(str(subs), "--out", str(out), "--resume", "--budget", "1", env=env, cwd=tmp_path)
-    assert done.returncode == 0 and "resuming: 1 already graded, 2 to grade" in done.stdout
+    assert done.returncode == 0 and "resuming: 2 already graded, 1 to grade" in done.stdout
     rows = out.read_text().splitlines()
     slow = [r for r in rows if r.startswith("b_slow__00_multichannel_conv,00,0,0,0,0,9,")]
     assert len(rows) == 4 and len(slow) == 1 and "over the time budget of 1 s" in slow[0]

@@ -193,7 +193,19 @@ def _quiet_asyncio() -> None:
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGKILL when the grader dies, even by SIGKILL (its kernels then die with it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's clean-up still kills its workers
+        pass
+
+
 def _worker_init() -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it kills the workers)
     _quiet_asyncio()
 
