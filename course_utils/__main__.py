@@ -84,21 +84,32 @@ def _cmd_build_exercises(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading import feedback_dir, grade
+    from .grading import SandboxUnavailable, feedback_dir, grade
+    from .grading.batch import Terminated
 
     missing = [path for path in args.paths if not Path(path).exists()]
     if missing:
         print(f"grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    results = grade(
-        args.paths,
-        args.out,
-        timeout=args.timeout,
-        jobs=args.jobs,
-        seed=args.seed,
-        output_cap=args.output_cap,
-        installed_dir=args.package_dir,
-    )
+    try:
+        results = grade(
+            args.paths,
+            args.out,
+            timeout=args.timeout,
+            budget=args.budget,
+            jobs=args.jobs,
+            seed=args.seed,
+            output_cap=args.output_cap,
+            sandbox=not args.no_sandbox,
+            resume=args.resume,
+            installed_dir=args.package_dir,
+        )
+    except SandboxUnavailable as err:
+        print(f"grade: refusing to run student code without a sandbox: {err}", file=sys.stderr)
+        return 2
+    except (Terminated, KeyboardInterrupt):
+        print(f"grade: stopped; what was graded is kept in {args.out} (--resume goes on)", file=sys.stderr)
+        return 130
     print(f"{len(results)} submissions graded: {args.out} (feedback in {feedback_dir(args.out)}/)")
     return 0
 
@@ -127,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="gradebook CSV to write (feedback goes to OUT.feedback/)")
     p.add_argument("--timeout", type=int, default=60, help="per-cell timeout in seconds (default: 60)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    p.add_argument(
+        "--budget", type=float, default=600, help="wall-clock seconds per submission, all cells (default: 600)"
+    )
+    p.add_argument("--resume", action="store_true", help="skip submissions this gradebook already holds")
+    p.add_argument(
+        "--no-sandbox", action="store_true", help="run kernels without bubblewrap (unsafe; noted in the gradebook)"
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for the hidden cases (default: fresh each run)")
     p.add_argument("--output-cap", type=int, default=2_000_000, help="bytes of cell output kept per submission")
     p.add_argument(

@@ -1,5 +1,7 @@
-"""The classroom grader on one batch of generated submissions (--jobs 2): correct, stub, wrong, and every
-adversarial case from the grading issue. Kept to one batch of lesson 00 notebooks because it starts kernels."""
+"""The classroom grader on one batch of generated submissions (--jobs 2) in the bubblewrap sandbox: correct,
+stub, wrong, and every hostile class of the grading issues (reaching outside, poisoning later students, using the
+package's answers, resources, time budget, links, odd names), then a second batch that must grade the correct
+notebook exactly as before. Kept to two batches of lesson 00 notebooks because each submission starts a kernel."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +24,19 @@ from course_utils import notebooks
 from course_utils.grading import _lesson_of, find_submissions, hash_tree, restore_tree, snapshot_tree
 
 ROOT = Path(__file__).resolve().parents[1]
+SECRET = "instructor-secret-7f3a9c"  # noqa: S105 - a marker a hostile notebook tries to leak
+SITE_PACKAGES = Path(next(p for p in sys.path if p.endswith("site-packages")))
+
+
+def _require_bwrap() -> None:
+    """The sandbox tests must not pass where bwrap is missing: skip locally, fail on CI (the Makefile installs it)."""
+    if shutil.which("bwrap") is None:
+        message = "bubblewrap (bwrap) is not installed: `make test` installs it as root (apt-get install bubblewrap)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 SOLUTION = ROOT / "solutions" / "00_multichannel_conv.ipynb"
 EXERCISE = ROOT / "exercises" / "00_multichannel_conv.ipynb"
 NB_NAME = SOLUTION.name
@@ -109,6 +126,101 @@ def _make_submissions(folder: Path, installed: Path) -> None:
     (folder / "broken" / NB_NAME).write_text('{"cells": [ this is not json')
 
 
+def _attempts(*lines: str) -> str:
+    """A cell trying each line on its own, then raising ``ATTEMPTS ok,no,...`` (one word per line, in order),
+    which the grader's feedback reports as the error the cell raised."""
+    body = "".join(
+        f"try:\n    {line}\n    _did.append('ok')\nexcept BaseException:\n    _did.append('no')\n" for line in lines
+    )
+    return (
+        "import os, sys, pathlib, subprocess, shutil\n_did = []\n"
+        + body
+        + "raise RuntimeError('ATTEMPTS ' + ','.join(_did))\n"
+    )
+
+
+def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
+    """One notebook per hostile class of the grading issue (built on the stub when it hopes to gain points, on
+    the solution when it hopes to harm the others)."""
+    solution, stub = notebooks.read(SOLUTION), notebooks.read(EXERCISE)
+
+    def variant(base):
+        return nbformat.reads(nbformat.writes(base), as_version=4)
+
+    subs, gradebook = folder, tmp / "gradebook.csv"
+    nb = variant(stub)  # reaching outside its copy: classmates, the gradebook, a secret file, the environment
+    nb.cells.append(
+        new_code_cell(
+            _attempts(
+                f"open({str(subs / 'correct' / NB_NAME)!r}, 'a').write(' ')",
+                f"shutil.copy({str(subs / 'correct' / NB_NAME)!r}, '.')",
+                f"open({str(gradebook)!r}, 'w').write('reaches_out,00,2,3,4,9,9,')",
+                f"LEAK = open({str(tmp / 'secret.txt')!r}).read()",
+                "LEAK = os.environ['GRADER_SECRET']",
+                f"LEAK = open({str(tmp / 'solutions' / NB_NAME)!r}).read()",
+            ).replace("raise RuntimeError(", "ATT = (")
+            + "def conv2d(*a):\n    raise ValueError(ATT + globals().get('LEAK', ' nothing leaked ') + str(dict(os.environ)))\n"
+        )
+    )
+    _write(folder, "reaches_out", nb)
+
+    nb = variant(solution)  # poisoning later students (this notebook itself is correct)
+    plant = "print('POISON'); import builtins; builtins.__import__ = None\n"
+    nb.cells.append(
+        new_code_cell(
+            _attempts(
+                "p = pathlib.Path.home() / '.ipython/profile_default/startup'; p.mkdir(parents=True); "
+                f"(p / '00.py').write_text({plant!r})",
+                f"p = pathlib.Path.home() / '.jupyter'; p.mkdir(); (p / 'jupyter_config.py').write_text({plant!r})",
+                f"p = pathlib.Path({str(tmp / 'home' / '.local/share/jupyter/kernels/python3')!r}); "
+                "p.mkdir(parents=True); (p / 'kernel.json').write_text('{\"argv\": [\"false\"]}')",
+                f"(pathlib.Path({str(SITE_PACKAGES)!r}) / 'zz_poison.pth').write_text('import os')",
+                f"p = pathlib.Path({str(installed)!r}) / 'checks/__pycache__'; p.mkdir(exist_ok=True); "
+                "(p / 'lesson00.cpython-311.pyc').write_bytes(b'x')",
+                f"p = pathlib.Path({str(tmp / 'cwd' / 'course_utils')!r}); p.mkdir(); (p / '__init__.py').write_text('x')",
+                "import course_utils; p = pathlib.Path(course_utils.__file__).parent / 'checks' / '__init__.py'; "
+                "p.write_text(p.read_text() + '# edited')",
+            )
+        )
+    )
+    _write(folder, "poisoner", nb)
+
+    nb = variant(stub)  # using the answers that ship with the package, and oversized return values
+    nb.cells.append(
+        new_code_cell(
+            "from course_utils import counting, reference\n"
+            "def conv_cost(*a):\n    return counting.conv_params(*a[:4]), counting.conv_macs(*a[:4], (5, 5))\n"
+            "def conv2d(*a):\n    return reference.conv2d(*a)\n"
+            "def conv_output_shape(*a):\n    x = []\n    for _ in range(200_000):\n        x = [x]\n    return x\n"
+        )
+    )
+    _write(folder, "uses_answers", nb)
+
+    nb = variant(solution)  # resources: memory, disk, processes that try to outlive the run (itself correct)
+    nb.cells.append(
+        new_code_cell(
+            _attempts(
+                "x = bytearray(3 * 2**30)",
+                "open('big', 'wb').write(b'x' * 2**30)",
+                "[subprocess.Popen(['sleep', '1234'], start_new_session=True) for _ in range(20)]",
+                "__import__('socket').create_connection(('1.1.1.1', 53), timeout=3)",
+            )
+        )
+    )
+    _write(folder, "resources", nb)
+
+    nb = variant(solution)  # holds the batch: every cell under the per-cell timeout, the total over the budget
+    for _ in range(5):
+        nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("import time\ntime.sleep(12)\n"))
+    _write(folder, "slow", nb)
+
+    (folder / "linker").mkdir()  # links to a classmate's notebook and to a folder of solutions
+    (folder / "linker" / NB_NAME).symlink_to(folder / "correct" / NB_NAME)
+    (folder / "linked_dir").symlink_to(tmp / "solutions")
+    for odd in ("a b", "a_b", "x\u00e9\n;y"):  # names that a naive sanitiser maps to one file name
+        _write(folder, odd, variant(stub))
+
+
 def _hashes(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -117,15 +229,25 @@ def _hashes(folder: Path) -> dict[str, str]:
     }
 
 
-def _grade_batch(tmp: Path) -> dict:
-    installed = tmp / "installed" / "course_utils"
-    restore_tree(installed, snapshot_tree(ROOT / "course_utils"))
-    installed_hash = hash_tree(installed)
-    subs = tmp / "submissions"
-    _make_submissions(subs, installed)
-    before = _hashes(subs)
-    out = tmp / "gradebook.csv"
-    proc = subprocess.run(
+def _listing(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())
+
+
+def _outside(tmp: Path) -> dict:
+    """What must not change: submissions, package, venv site-packages, HOME and the working directory."""
+    return dict(
+        submissions=_hashes(tmp / "submissions"),
+        installed=hash_tree(tmp / "installed" / "course_utils"),
+        package=hash_tree(ROOT / "course_utils"),
+        site_packages=_listing(SITE_PACKAGES),
+        home=_hashes(tmp / "home"),
+        cwd=_hashes(tmp / "cwd"),
+    )
+
+
+def _run_grader(tmp: Path, subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HOME": str(tmp / "home"), "GRADER_SECRET": SECRET, "TMPDIR": str(tmp / "tmpdir")}
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -136,23 +258,69 @@ def _grade_batch(tmp: Path) -> dict:
             str(out),
             "--timeout",
             "15",
+            "--budget",
+            "50",
             "--jobs",
             "2",
             "--package-dir",
-            str(installed),
+            str(tmp / "installed" / "course_utils"),
+            *extra,
         ],
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=tmp,
+        cwd=tmp / "cwd",
+        env=env,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _rows(out: Path) -> dict:
     with out.open(newline="", encoding="utf-8") as handle:
-        rows = {row["submission"].split("__")[0]: row for row in csv.DictReader(handle)}
+        lines = [line for line in handle if not line.startswith("#")]
+    return {row["submission"].split("__")[0]: row for row in csv.DictReader(lines)}
+
+
+def _sleepers() -> list[str]:
+    ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in ps if line.startswith("sleep 1234")]
+
+
+def _grade_batch(tmp: Path) -> dict:
+    installed = tmp / "installed" / "course_utils"
+    restore_tree(installed, snapshot_tree(ROOT / "course_utils"))
+    installed_hash = hash_tree(installed)
+    for name in ("home", "cwd", "tmpdir", "solutions"):
+        (tmp / name).mkdir()
+    (tmp / "home" / ".bashrc").write_text("# the instructor's\n")
+    (tmp / "secret.txt").write_text(SECRET)
+    shutil.copy(SOLUTION, tmp / "solutions" / NB_NAME)
+    subs = tmp / "submissions"
+    _make_submissions(subs, installed)
+    _make_hostile(subs, tmp, installed)
+    before = _hashes(subs)
+    outside = _outside(tmp)
+    out = tmp / "gradebook.csv"
+    proc = _run_grader(tmp, subs, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    feedback = {p.name: p.read_text(encoding="utf-8") for p in (tmp / "gradebook.feedback").glob("*.md")}
+    rows = _rows(out)
+    outside_after = _outside(tmp)
+    # The next batch: the correct notebook alone, after every hostile one ran.
+    (tmp / "next" / "correct").mkdir(parents=True)
+    shutil.copy(subs / "correct" / NB_NAME, tmp / "next" / "correct" / NB_NAME)
+    proc2 = _run_grader(tmp, tmp / "next", tmp / "next.csv")
+    assert proc2.returncode == 0, proc2.stderr[-3000:]
     return dict(
         rows=rows,
+        next_rows=_rows(tmp / "next.csv"),
         before=before,
         after=_hashes(subs),
+        outside=outside,
+        outside_after=outside_after,
+        feedback=feedback,
+        gradebook_text=out.read_text(encoding="utf-8"),
+        leftover_tmp=sorted(os.listdir(tmp / "tmpdir")),
+        sleepers=_sleepers(),
         installed_hash=installed_hash,
         installed_after=hash_tree(installed),
         out=str(out),
@@ -163,6 +331,7 @@ def _grade_batch(tmp: Path) -> dict:
 def graded(tmp_path_factory):
     """Grade the batch once per test session, even when pytest-xdist spreads these tests over several workers
     (they share the session's base temp folder; a file lock lets the first worker grade and the others read)."""
+    _require_bwrap()
     if "PYTEST_XDIST_WORKER" not in os.environ:
         result = _grade_batch(tmp_path_factory.mktemp("grading"))
     else:
@@ -193,6 +362,16 @@ def test_one_row_per_submission_with_points_total_max(graded):
             "kills_kernel",
             "noisy_deleter",
             "broken",
+            "reaches_out",
+            "poisoner",
+            "uses_answers",
+            "resources",
+            "slow",
+            "linker",
+            "submissions",  # the link submissions/linked_dir, named after the folder it sits in
+            "a b",
+            "a_b",
+            "x\u00e9\n;y",
         ]
     )
     assert list(next(iter(rows.values())))[:6] == [
@@ -203,8 +382,8 @@ def test_one_row_per_submission_with_points_total_max(graded):
         "ex00_conv2d",
         "total",
     ]
-    for row in rows.values():
-        assert row["max"] == str(FULL)
+    for name, row in rows.items():
+        assert row["max"] == (str(FULL) if name not in ("linker", "submissions") else "0"), name
 
 
 @pytest.mark.slow
@@ -230,17 +409,13 @@ def test_fake_pass_and_monkeypatching_gain_nothing(graded):
 
 
 @pytest.mark.slow
-def test_editing_course_utils_scores_zero_and_the_package_is_restored(graded):
-    rows = graded["rows"]
-    assert (
-        rows["edits_package"]["total"] == "0"
-        and "modified the course_utils package" in rows["edits_package"]["reasons"]
-    )
-    assert rows["edits_installed"]["total"] == "0"
-    assert "modified the installed course_utils package" in rows["edits_installed"]["reasons"]
+def test_editing_course_utils_is_impossible_and_changes_nothing(graded):
+    """The kernel sees a read-only grading build; the installed package is not mounted at all."""
+    for name in ("edits_package", "edits_installed"):
+        assert graded["rows"][name]["total"] == str(FULL)  # correct code; the edit failed (Read-only / not found)
+    assert "cell 13 raised FileNotFoundError" in graded["feedback"]["edits_package__00_multichannel_conv.md"]
+    assert "No such file or directory" in graded["feedback"]["edits_installed__00_multichannel_conv.md"]
     assert graded["installed_after"] == graded["installed_hash"]
-    innocent = [n for n in ("correct", "noisy_deleter") if "installed" in graded["rows"][n]["reasons"]]
-    assert innocent == []
 
 
 @pytest.mark.slow
@@ -274,7 +449,7 @@ def test_submissions_are_never_modified(graded):
 def test_feedback_file_per_submission(graded):
     folder = graded["out"].with_name("gradebook.feedback")
     files = sorted(p.name for p in folder.glob("*.md"))
-    assert len(files) == 10
+    assert len(files) == 20  # one each, the odd names included (a b, a_b, x\u00e9\n;y: three files)
     text = (folder / "cheater__00_multichannel_conv.md").read_text()
     assert "Score: 0 / 9" in text and "not attempted" in text
     wrong = (folder / "wrong__00_multichannel_conv.md").read_text()
@@ -334,3 +509,101 @@ def test_restore_tree_undoes_edits_additions_and_deletions(tmp_path):
     assert hash_tree(root) != digest
     restore_tree(root, snapshot)
     assert hash_tree(root) == digest
+
+
+@pytest.mark.slow
+def test_nothing_outside_the_grader_output_changed(graded):
+    assert graded["outside_after"] == graded["outside"]
+    assert graded["leftover_tmp"] == [] and graded["sleepers"] == []
+
+
+@pytest.mark.slow
+def test_reaching_outside_gets_nothing_and_leaks_nothing(graded):
+    row = graded["rows"]["reaches_out"]
+    assert row["total"] == "0"
+    text = graded["feedback"]["reaches_out__00_multichannel_conv.md"]
+    # Attempt 3 (forge the gradebook) may "succeed": the sandbox's /tmp is its own tmpfs, so the write lands
+    # there; the real gradebook holds the grader's row only. Every other attempt fails outright.
+    assert re.search(r"ATTEMPTS no,no,(ok|no),no,no,no nothing leaked", text), text
+    assert "GRADER_SECRET" not in text and SECRET not in graded["gradebook_text"]
+    assert "reaches_out,00,2,3,4,9,9," not in graded["gradebook_text"]
+    assert "HOME': '/sandbox/home'" in text  # the only environment it saw is the sandbox's
+    assert graded["rows"]["correct"]["total"] == str(FULL)
+
+
+@pytest.mark.slow
+def test_poisoning_later_students_fails_and_the_next_batch_grades_alike(graded):
+    text = graded["feedback"]["poisoner__00_multichannel_conv.md"]
+    assert graded["rows"]["poisoner"]["total"] == str(FULL)
+    assert graded["next_rows"]["correct"]["total"] == str(FULL) and graded["next_rows"]["correct"]["reasons"] == ""
+    # Plants in the sandbox's own HOME and /tmp may succeed (attempts 1-3): both are thrown away with it (the
+    # host HOME is hashed by test_nothing_outside_the_grader_output_changed). The venv's site-packages, the
+    # installed package, the grader's cwd and the grading build cannot be written (attempts 4-7).
+    assert re.search(r"ATTEMPTS (ok|no),(ok|no),(ok|no),no,no,no,no", text), text
+
+
+@pytest.mark.slow
+def test_the_package_answers_are_withheld_and_huge_returns_are_refused(graded):
+    row = graded["rows"]["uses_answers"]
+    assert row["ex00_conv2d"] == "0" and row["ex00_conv_cost"] == "0"
+    assert "not available while grading: write your own" in row["reasons"]
+    assert row["ex00_conv_output_shape"] == "0"  # 200 000 nested lists come back as one bounded placeholder
+
+
+@pytest.mark.slow
+def test_memory_disk_processes_and_network_are_limited(graded):
+    text = graded["feedback"]["resources__00_multichannel_conv.md"]
+    # the 3 GiB allocation, the 1 GiB file and the network connection failed; starting processes may succeed
+    assert re.search(r"ATTEMPTS no,no,(ok|no),no", text), text
+    assert graded["rows"]["resources"]["total"] == str(FULL)
+    assert graded["sleepers"] == []  # its 20 detached processes died with its sandbox
+
+
+@pytest.mark.slow
+def test_the_time_budget_stops_a_slow_notebook(graded):
+    row = graded["rows"]["slow"]
+    assert row["ex00_conv2d"] == "0" and "over the time budget of 50 s" in row["reasons"]
+    assert row["ex00_conv_output_shape"] == "2" and row["ex00_conv_cost"] == "3"  # defined before the budget ran out
+
+
+@pytest.mark.slow
+def test_links_are_refused_with_the_reason_and_odd_names_get_their_own_files(graded):
+    for name in ("linker", "submissions"):
+        assert "symbolic link" in graded["rows"][name]["reasons"]
+    names = [n for n in graded["feedback"] if n.startswith(("a_b", "a b", "x"))]
+    assert len(names) == 3 and len(set(names)) == 3
+
+
+def test_returned_values_are_bounded_before_they_are_judged(tmp_path):
+    import torch
+
+    from course_utils.grading import read_results
+
+    many = tmp_path / "many.pt"
+    torch.save({"results": [{"value": list(range(200_000))}]}, many)  # small file, 200 000 nodes
+    assert read_results(many, 1) == (None, "the returned values are too large")
+    views = tmp_path / "views.pt"
+    base = torch.zeros(10_000_000)
+    torch.save({"results": [{"value": [base[:] for _ in range(10)]}]}, views)  # one storage, 10 views
+    assert read_results(views, 1) == (None, "the returned values are too large")
+
+
+def test_inputs_are_read_defensively(tmp_path):
+    from course_utils.grading import read_submission, safe_file_name
+    from course_utils.grading.find import Refused
+
+    big = tmp_path / "big.ipynb"
+    big.write_bytes(b" " * 101)
+    with pytest.raises(Refused, match="over the 100-byte limit"):
+        read_submission(big, cap=100)
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    with pytest.raises(Refused, match="not a regular file"):
+        read_submission(fifo)
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(big)
+    with pytest.raises(Refused, match="symbolic link"):
+        read_submission(link)
+    names = ["a b", "a_b", "a/b", "a\nb", "../a_b", "é", "ü"]
+    assert len({safe_file_name(n) for n in names}) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", safe_file_name(n)) for n in names)

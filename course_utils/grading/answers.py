@@ -1,0 +1,81 @@
+"""The one table of answers withheld while grading: exercise name → the package names that answer it.
+
+The grading kernel imports a *grading build* of ``course_utils`` (:mod:`course_utils.grading.build`) in
+which every name listed here raises ``WithheldWhileGrading`` ("not available while grading: write your
+own"), so a notebook that delegates an exercise to the package scores 0 for it, with that reason.
+Learners working on their own keep the full package.
+
+To add a lesson's exercises, add one entry per exercise below (``tests/test_grading_build.py`` fails until
+every exercise in ``course_utils.checks.all_exercises()`` has one). An exercise that no package name
+answers gets ``Answers((), why_none="...")``: the reason is required.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["Answers", "ANSWERS", "withheld_names"]
+
+
+class Answers(NamedTuple):
+    names: tuple[str, ...]  # fully qualified: "course_utils.blocks.InceptionModule"
+    why_none: str = ""  # required when names is empty
+
+
+_SIZE = ("course_utils.counting.conv_output_size", "course_utils.counting.conv_output_hw")
+_COST = ("course_utils.counting.conv_params", "course_utils.counting.conv_macs")
+
+ANSWERS: dict[str, Answers] = {
+    # lesson 00
+    "ex00_conv_output_shape": Answers(_SIZE),
+    "ex00_conv_cost": Answers(_COST),
+    "ex00_conv2d": Answers(("course_utils.reference.conv2d",)),
+    # lesson 01
+    "ex01_pointwise_conv": Answers(("course_utils.reference.pointwise_conv",)),
+    "ex01_linear_to_conv1x1": Answers(("course_utils.models._linear_as_conv",)),
+    "ex01_pointwise_vs_dense": Answers((*_COST, "course_utils.counting.linear_params")),
+    # lesson 02
+    "ex02_channel_pca": Answers(("course_utils.pca.pca", "course_utils.pca.channel_vectors")),
+    "ex02_pca_encoder": Answers(("course_utils.pca.pca", "course_utils.pca.project")),
+    # lesson 03
+    "ex03_inception_params": Answers((*_COST, "course_utils.counting.count_params", "course_utils.counting.profile")),
+    "ex03_inception_module": Answers(("course_utils.blocks.InceptionModule",)),
+    "ex03_cheaper_5x5": Answers(_COST),
+    # lesson 04
+    "ex04_bottleneck_macs": Answers((*_COST, "course_utils.counting.profile")),
+    "ex04_bottleneck_block": Answers(("course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")),
+    "ex04_cheaper_block": Answers(_COST),
+    # lesson 05
+    "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
+    "ex05_score_map_shape": Answers(_SIZE),
+    "ex05_head_params": Answers((*_COST, "course_utils.counting.linear_params", "course_utils.counting.count_params")),
+    # lesson 06
+    "ex06_grouped_conv_cost": Answers(_COST),
+    "ex06_depthwise_separable": Answers(
+        ("course_utils.blocks.DepthwiseSeparable", "course_utils.reference.depthwise_separable_conv2d")
+    ),
+    "ex06_separable_cost_ratio": Answers(_COST),
+    "ex06_channel_shuffle": Answers(("course_utils.blocks.channel_shuffle", "course_utils.blocks.ChannelShuffle")),
+    # lesson 07
+    "ex07_lateral_merge": Answers(("course_utils.blocks.FPN",)),
+    "ex07_top_down": Answers(("course_utils.blocks.FPN",)),
+    "ex07_lateral_costs": Answers(_COST),
+    # lesson 08
+    "ex08_arithmetic_intensity": Answers(
+        ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.conv_bytes")
+    ),
+    "ex08_roofline": Answers(("course_utils.bench.roofline_point",)),
+    "ex08_compare_designs": Answers(
+        ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.roofline_point")
+    ),
+    # lessons 09 and 10: entries are added here when those lessons are merged.
+}
+
+
+def withheld_names() -> dict[str, list[str]]:
+    """Every withheld qualified name → the exercises it answers (sorted)."""
+    by_name: dict[str, list[str]] = {}
+    for exercise, answers in ANSWERS.items():
+        for name in answers.names:
+            by_name.setdefault(name, []).append(exercise)
+    return {name: sorted(exercises) for name, exercises in sorted(by_name.items())}
