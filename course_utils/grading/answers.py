@@ -37,10 +37,12 @@ ANSWERS: dict[str, Answers] = {
     # lesson 02
     "ex02_channel_pca": Answers(("course_utils.pca.pca", "course_utils.pca.channel_vectors")),
     "ex02_pca_encoder": Answers(("course_utils.pca.pca", "course_utils.pca.project")),
+    "ex02_signal_kept": Answers(("course_utils.pca.pca", "course_utils.pca.channel_vectors")),
     # lesson 03
     "ex03_inception_params": Answers((*_COST, "course_utils.counting.count_params", "course_utils.counting.profile")),
     "ex03_inception_module": Answers(("course_utils.blocks.InceptionModule",)),
     "ex03_cheaper_5x5": Answers(_COST),
+    "ex03_inception_macs": Answers((*_COST, "course_utils.counting.profile")),
     # lesson 04
     "ex04_bottleneck_macs": Answers((*_COST, "course_utils.counting.profile")),
     "ex04_bottleneck_block": Answers(("course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")),
@@ -48,7 +50,13 @@ ANSWERS: dict[str, Answers] = {
     # lesson 05
     "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
     "ex05_score_map_shape": Answers(_SIZE),
-    "ex05_head_params": Answers((*_COST, "course_utils.counting.linear_params", "course_utils.counting.count_params")),
+    "ex05_receptive_field": Answers(
+        (), why_none="the package has no receptive-field walk: viz.receptive_fields_diagram only draws given numbers"
+    ),
+    "ex05_keras_fc_to_conv": Answers(
+        (),
+        why_none="no package function reads a channels-last flatten; models.fc_to_conv assumes PyTorch's order",
+    ),
     # lesson 06
     "ex06_grouped_conv_cost": Answers(_COST),
     "ex06_depthwise_separable": Answers(
@@ -68,7 +76,19 @@ ANSWERS: dict[str, Answers] = {
     "ex08_compare_designs": Answers(
         ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.roofline_point")
     ),
-    # lessons 09 and 10: entries are added here when those lessons are merged.
+    # lesson 09: entries are added here when that lesson is merged.
+    # lesson 10
+    "ex10_inverted_residual": Answers(
+        ("course_utils.blocks.InvertedResidual", "course_utils.models.MobileNetV2", "course_utils.models.mobilenet_v2")
+    ),
+    "ex10_squeeze_excitation": Answers(
+        (
+            "course_utils.blocks.SqueezeExcitation",
+            "course_utils.blocks.SEBottleneck",
+            "course_utils.models.se_resnet50",
+        )
+    ),
+    "ex10_pointwise_backward": Answers(("course_utils.reference.pointwise_conv_backward",)),
 }
 
 

@@ -229,7 +229,7 @@ def _work_root() -> Path:
     root = Path(tempfile.mkdtemp(prefix="course-grade-"))
     if len(str(root)) > 80:  # + '/s-XXXXXXXX/io/k-NNNNN'
         root.rmdir()
-        root = Path(tempfile.mkdtemp(prefix="course-grade-", dir="/tmp"))  # noqa: S108 - TMPDIR is too long
+        root = Path(tempfile.mkdtemp(prefix="course-grade-", dir="/tmp"))
     return root
 
 
