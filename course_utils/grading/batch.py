@@ -132,7 +132,7 @@ def grade_submission(
         result.error = "cannot tell which lesson this is (name it NN_topic.ipynb as handed out)"
         return result
     try:
-        nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as err:
         result.zero_all(f"not a valid notebook: {str(err).splitlines()[0][:160] if str(err) else type(err).__name__}")

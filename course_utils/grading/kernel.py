@@ -80,7 +80,7 @@ def _client_class() -> Any:
                 if not self._capped:
                     self._capped = True
                     text = f"[grader: output beyond {self._cap:,} bytes dropped]\n"
-                    cell.setdefault("outputs", []).append(nbformat.v4.new_output("stream", name="stderr", text=text))  # type: ignore[no-untyped-call]
+                    cell.setdefault("outputs", []).append(nbformat.v4.new_output("stream", name="stderr", text=text))
                 return None
             return super().process_message(msg, cell, cell_index)
 
@@ -200,7 +200,7 @@ class Kernel:
 
     def _run_extra_cell(self, source: str, timeout: int) -> None:
         """Execute grader code as a temporary last cell with its own timeout (nbclient's errors propagate)."""
-        cell = nbformat.v4.new_code_cell(source)  # type: ignore[no-untyped-call]
+        cell = nbformat.v4.new_code_cell(source)
         self.nb.cells.append(cell)
         self.client.timeout = timeout
         try:
