@@ -3,6 +3,7 @@ answers fail with their specific hint, and valid alternative solutions pass."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -32,15 +33,23 @@ def test_solution_passes_on_several_draws_and_stub_is_not_attempted(name, soluti
 
 
 # -- ex09_build_at_budget -------------------------------------------------------------------------------------------
+@functools.cache
+def _counts(family, width, in_channels, image_size, stem_stride, stem_pool, batch=1):
+    """(params, MACs) of a member (cached: the wrong implementations below re-count the same members often)."""
+    model = families.build(family, width, in_channels, 10, stem_stride, stem_pool)
+    report = profile(model, (batch, in_channels, image_size, image_size))
+    return report.total_params, report.total_macs
+
+
 def _widest(cost, fits):
+    """A learner's loop that widens from 8 in steps of 4 while ``fits(cost(counts), mac_budget)``."""
+
     def build_at_budget(family, mac_budget, in_channels, image_size, stem_stride, stem_pool):
+        config = (in_channels, image_size, stem_stride, stem_pool)
         best, width = None, 8
-        while width <= 256:
-            model = families.build(family, width, in_channels, 10, stem_stride, stem_pool)
-            if not fits(cost(model, in_channels, image_size), mac_budget):
-                break
-            best, width = model, width + 4
-        return best
+        while width <= 256 and fits(cost(lambda batch=1, w=width: _counts(family, w, *config, batch)), mac_budget):
+            best, width = width, width + 4
+        return None if best is None else families.build(family, best, in_channels, 10, stem_stride, stem_pool)
 
     return build_at_budget
 
@@ -75,10 +84,10 @@ def _binary_search(family, mac_budget, in_channels, image_size, stem_stride, ste
 
 
 BUDGET_MISTAKES = [
-    (_widest(lambda m, c, s: 2 * _macs(m, c, s), lambda cost, budget: cost <= budget), "FLOPs (2 × MACs)"),
-    (_widest(lambda m, c, s: profile(m, (1, c, s, s)).total_params, lambda cost, b: cost <= b), "not in parameters"),
-    (_widest(lambda m, c, s: _macs(m, c, s, batch=2), lambda cost, b: cost <= b), "a batch of 2"),
-    (_widest(_macs, lambda cost, budget: cost < budget), "compare with <="),
+    (_widest(lambda counts: 2 * counts()[1], lambda cost, budget: cost <= budget), "FLOPs (2 × MACs)"),
+    (_widest(lambda counts: counts()[0], lambda cost, budget: cost <= budget), "not in parameters"),
+    (_widest(lambda counts: counts(batch=2)[1], lambda cost, budget: cost <= budget), "a batch of 2"),
+    (_widest(lambda counts: counts()[1], lambda cost, budget: cost < budget), "compare with <="),
     (_first_over, "first width OVER the budget"),
     (lambda f, b, c, s, st, sp: families.build(f, 8, c, 7, st, sp), "shape contract"),
 ]

@@ -53,6 +53,14 @@ def _counts(
     return report.total_params, report.total_macs
 
 
+@functools.lru_cache(maxsize=4096)
+def _state_shapes(family: str, width: int, in_channels: int, stem_stride: int, stem_pool: bool) -> dict[str, list[int]]:
+    """Parameter and buffer shapes of a member, by name (cached; what the adapter reports for the learner's model)."""
+    return {
+        k: list(v.shape) for k, v in _member(family, width, in_channels, stem_stride, stem_pool).state_dict().items()
+    }
+
+
 def _macs(family: str, width: int, in_channels: int, image_size: int, stem_stride: int, stem_pool: bool) -> int:
     return _counts(family, width, in_channels, image_size, stem_stride, stem_pool)[1]
 
@@ -103,12 +111,11 @@ def _budget_compare(expected: dict[str, Any], received: Any) -> Failure | None:
     if not isinstance(width, int) or width < 1:
         return Failure("the model has no stem.0.weight", hint="build it with families.build(...)")
     try:
-        reference = _member(family, width, in_channels, stem_stride, stem_pool)
+        shapes = _state_shapes(family, width, in_channels, stem_stride, stem_pool)
     except ValueError as err:
         return Failure(
             f"width {width} is not a valid member: {err}", hint=f"use widths that are multiples of {WIDTH_STEP}"
         )
-    shapes = {k: list(v.shape) for k, v in reference.state_dict().items()}
     if shapes != received["state"]:
         return Failure(
             f"the model is not families.build({family!r}, width={width}, ...) with the case's stem settings",
@@ -116,7 +123,7 @@ def _budget_compare(expected: dict[str, Any], received: Any) -> Failure | None:
         )
     if width == want:
         return None
-    macs = profile(reference, (1, in_channels, image_size, image_size)).total_macs
+    macs = _macs(family, width, in_channels, image_size, stem_stride, stem_pool)
     if macs > budget:
         return Failure(
             f"width {width} costs {macs:,} MACs per image, over the budget of {budget:,}",
