@@ -16,7 +16,7 @@ import pytest
 from course_utils import data, families
 
 SEEDS = (3, 4, 5)
-FIT = {"epochs": 4, "batch_size": 50, "lr": 1e-2, "stem_stride": 2, "stem_pool": True}  # the lesson's defaults
+FIT = {"epochs": 3, "batch_size": 50, "lr": 1e-2, "stem_stride": 2, "stem_pool": True}  # the lesson's defaults
 
 
 @pytest.fixture(scope="module")
