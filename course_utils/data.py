@@ -4,6 +4,8 @@
 * ``sample_photo()``: a real photo that ships inside matplotlib (Grace Hopper's portrait by default).
 * ``synthetic_feature_maps()``: feature maps whose per-pixel channel vectors lie near a known subspace.
 * ``conv_features()``: real multi-channel feature maps, a fixed seeded conv bank + ReLU run on a photo.
+* ``textured_shapes()``: a harder seeded image set, 10 classes of 32×32 textured shapes with colour cues,
+  clutter and a class-irrelevant nuisance channel (lesson 09).
 
 Every tensor is ``float32``; image-like tensors are ``(N, C, H, W)`` or ``(C, H, W)`` as PyTorch expects.
 """
@@ -27,6 +29,8 @@ __all__ = [
     "SyntheticMaps",
     "synthetic_feature_maps",
     "conv_features",
+    "textured_shapes",
+    "TEXTURED_SHAPES_CLASSES",
 ]
 
 
@@ -194,3 +198,87 @@ def conv_features(
     with torch.no_grad():
         out = F.relu(F.conv2d(x.float(), w, b, padding=kernel_size // 2))
     return out if batched else out[0]
+
+
+#: Class ``k`` of :func:`textured_shapes`: a grating at angle ``(k % 5) · 36°`` inside a disk (k < 5) or a square.
+TEXTURED_SHAPES_CLASSES: tuple[str, ...] = tuple(
+    f"{shape} {angle}°" for shape in ("disk", "square") for angle in range(0, 180, 36)
+)
+_PALETTE = np.array(  # one colour per class: the (unreliable) colour cue
+    [
+        [1.0, 0.2, 0.2],
+        [0.2, 1.0, 0.2],
+        [0.2, 0.2, 1.0],
+        [1.0, 1.0, 0.2],
+        [1.0, 0.2, 1.0],
+        [0.2, 1.0, 1.0],
+        [1.0, 0.6, 0.2],
+        [0.6, 0.2, 1.0],
+        [0.2, 0.6, 1.0],
+        [0.6, 1.0, 0.2],
+    ],
+    dtype=np.float32,
+)
+
+
+def textured_shapes(
+    n: int = 1500, size: int = 32, noise: float = 0.2, colour_cue: float = 0.4, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded 10-class image set that a small CNN cannot solve by colour or by one pixel.
+
+    Class ``k`` (names in ``TEXTURED_SHAPES_CLASSES``) is a patch striped by a cosine grating at angle
+    ``(k % 5) · 36°`` (± 5° jitter), shaped as a disk (``k < 5``) or a square tilted by up to 22.5°; position,
+    radius (7–12 px), stripe frequency (0.45–0.75 rad/px) and phase are random. What makes it hard:
+
+    * **orientation and outline** are the only reliable cues: they are spatial, so a model must learn oriented
+      filters and the shape of the patch;
+    * **a colour cue**: the patch takes its class's colour with probability ``colour_cue``, else a random
+      class's colour, so colour alone gives ``colour_cue + (1 - colour_cue) / 10`` accuracy at best;
+    * **clutter**: a faint grating (amplitude 0.15) of random angle fills the background of the colour channels;
+    * **a nuisance channel**: channel 3 is a full-size grating of random angle, unrelated to the class;
+    * pixel noise of standard deviation ``noise`` on the colour channels.
+
+    Returns ``(x, y)``: ``x: (n, 4, size, size)`` float32 (RGB + the nuisance channel), ``y: (n,)`` int64 in
+    0..9, classes drawn uniformly. The same arguments always give the same tensors.
+    """
+    n = positive_int("n", n)
+    size = positive_int("size", size)
+    if size < 24:
+        raise ValueError(f"size={size} must be >= 24 so a patch of radius 12 fits")
+    for name, value, upper in (("noise", noise, np.inf), ("colour_cue", colour_cue, 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= upper:
+            raise ValueError(f"{name}={value!r} must be a number in [0, {upper}]")
+    seed = integer("seed", seed)
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    grid = np.arange(size, dtype=np.float32)
+    rows, cols = grid[None, :, None], grid[None, None, :]  # broadcast against (n, 1, 1) per-image values
+
+    def per_image(values: np.ndarray) -> np.ndarray:
+        return values.astype(np.float32)[:, None, None]
+
+    def grating(angle: np.ndarray, low: float, high: float) -> np.ndarray:
+        """(n, size, size) cosine gratings at ``angle`` (radians), frequency in [low, high] rad/px, random phase."""
+        freq, phase = per_image(rng.uniform(low, high, n)), per_image(rng.uniform(0, 2 * np.pi, n))
+        waves: np.ndarray = np.cos(freq * (cols * per_image(np.cos(angle)) + rows * per_image(np.sin(angle))) + phase)
+        return waves
+
+    radius = rng.uniform(7, 12, n)
+    cy, cx, tilt = rng.uniform(radius, size - radius), rng.uniform(radius, size - radius), rng.uniform(0, np.pi / 8, n)
+    dy, dx = rows - per_image(cy), cols - per_image(cx)
+    disk = dy**2 + dx**2 <= per_image(radius) ** 2
+    u = dx * per_image(np.cos(tilt)) + dy * per_image(np.sin(tilt))
+    v = -dx * per_image(np.sin(tilt)) + dy * per_image(np.cos(tilt))
+    square = (np.abs(u) <= per_image(0.85 * radius)) & (np.abs(v) <= per_image(0.85 * radius))
+    mask = np.where((y >= 5)[:, None, None], square, disk).astype(np.float32)  # (n, size, size)
+
+    angle = (y % 5) * np.pi / 5 + rng.normal(0, np.deg2rad(5), n)
+    patch = mask * (0.5 + 0.5 * grating(angle, 0.45, 0.75))
+    clutter = 0.15 * grating(rng.uniform(0, np.pi, n), 0.45, 0.75) * (1 - mask)
+    colour = _PALETTE[np.where(rng.random(n) < colour_cue, y, rng.integers(0, 10, n))]  # (n, 3)
+    x = np.empty((n, 4, size, size), dtype=np.float32)
+    clutter_gain = rng.uniform(0.3, 1.0, (n, 3, 1, 1)).astype(np.float32)
+    x[:, :3] = colour[:, :, None, None] * patch[:, None] + clutter[:, None] * clutter_gain
+    x[:, :3] += noise * rng.standard_normal((n, 3, size, size)).astype(np.float32)
+    x[:, 3] = grating(rng.uniform(0, np.pi, n), 0.5, 1.2)  # the nuisance channel
+    return torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
