@@ -76,7 +76,14 @@ ANSWERS: dict[str, Answers] = {
     "ex08_compare_designs": Answers(
         ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.roofline_point")
     ),
-    # lesson 09: entries are added here when that lesson is merged.
+    # lesson 09
+    "ex09_build_at_budget": Answers(
+        (), why_none="no package function searches widths against a budget; families.build and profile are tools"
+    ),
+    "ex09_pareto_front": Answers(("course_utils.families.pareto_front",)),
+    "ex09_predict_accuracy_per_mac": Answers(
+        (), why_none="a prediction from two MAC counts; no package function makes it"
+    ),
     # lesson 10
     "ex10_inverted_residual": Answers(
         ("course_utils.blocks.InvertedResidual", "course_utils.models.MobileNetV2", "course_utils.models.mobilenet_v2")
