@@ -13,7 +13,7 @@ from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise
 from ._hints import DIFFICULTY, HINTS
 
-Shape = tuple[int, int, int, int]  # (N, C, H, W)
+_Shape = tuple[int, int, int, int]  # (N, C, H, W)
 
 # ---------------------------------------------------------------------------------------------
 # ex00_conv_output_shape(input_shape, out_channels, kernel_size, stride, padding) -> (N, C_out, H_out, W_out)
@@ -24,7 +24,7 @@ def _out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def _shape_ref(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_ref(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, _out(h, k, s, p), _out(w, k, s, p))
 
@@ -57,30 +57,30 @@ def _shape_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _shape_no_plus_one(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_no_plus_one(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, (h + 2 * p - k) // s, (w + 2 * p - k) // s)
 
 
-def _shape_pad_once(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_pad_once(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, (h + p - k) // s + 1, (w + p - k) // s + 1)
 
 
-def _shape_ceil(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_ceil(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, math.ceil((h + 2 * p - k) / s) + 1, math.ceil((w + 2 * p - k) / s) + 1)
 
 
-def _shape_no_stride(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_no_stride(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     return _shape_ref(shape, c_out, k, 1, p)
 
 
-def _shape_in_channels(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_in_channels(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     return _shape_ref(shape, shape[1], k, s, p)
 
 
-def _shape_hw_swapped(shape: Shape, c_out: int, k: int, s: int, p: int) -> Shape:
+def _shape_hw_swapped(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, c, h, w = shape
     out = _shape_ref(shape, c_out, k, s, p)
     return (out[0], out[1], out[3], out[2])
