@@ -824,7 +824,12 @@ def function_exercise(
         for alternative in alternatives:
             if same(alternative(*args), received) is None:
                 return None
-        if _match_mistakes(failure, received, ((h, lambda w=w: w(*args)) for h, w in mistakes), same):
+
+        def on_this_case(wrong: Callable[..., Any]) -> Callable[[], Any]:
+            """The mistake ``wrong`` applied to this case's arguments, when called."""
+            return lambda: wrong(*args)
+
+        if _match_mistakes(failure, received, ((h, on_this_case(w)) for h, w in mistakes), same):
             return failure
         _unknown(failure, case, hint, bool(staged))
         return failure

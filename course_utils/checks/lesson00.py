@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -11,6 +12,8 @@ import torch.nn.functional as F
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise
 from ._hints import DIFFICULTY, HINTS
+
+_Shape = tuple[int, int, int, int]  # (N, C, H, W)
 
 # ---------------------------------------------------------------------------------------------
 # ex00_conv_output_shape(input_shape, out_channels, kernel_size, stride, padding) -> (N, C_out, H_out, W_out)
@@ -21,7 +24,7 @@ def _out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def _shape_ref(shape, c_out, k, s, p):
+def _shape_ref(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, _out(h, k, s, p), _out(w, k, s, p))
 
@@ -54,30 +57,30 @@ def _shape_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _shape_no_plus_one(shape, c_out, k, s, p):
+def _shape_no_plus_one(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, (h + 2 * p - k) // s, (w + 2 * p - k) // s)
 
 
-def _shape_pad_once(shape, c_out, k, s, p):
+def _shape_pad_once(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, (h + p - k) // s + 1, (w + p - k) // s + 1)
 
 
-def _shape_ceil(shape, c_out, k, s, p):
+def _shape_ceil(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, _, h, w = shape
     return (n, c_out, math.ceil((h + 2 * p - k) / s) + 1, math.ceil((w + 2 * p - k) / s) + 1)
 
 
-def _shape_no_stride(shape, c_out, k, s, p):
+def _shape_no_stride(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     return _shape_ref(shape, c_out, k, 1, p)
 
 
-def _shape_in_channels(shape, c_out, k, s, p):
+def _shape_in_channels(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     return _shape_ref(shape, shape[1], k, s, p)
 
 
-def _shape_hw_swapped(shape, c_out, k, s, p):
+def _shape_hw_swapped(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Shape:
     n, c, h, w = shape
     out = _shape_ref(shape, c_out, k, s, p)
     return (out[0], out[1], out[3], out[2])
@@ -109,7 +112,7 @@ _SHAPE = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _cost_ref(c_in, c_out, k, size, s, p, bias):
+def _cost_ref(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     return (conv_params(c_in, c_out, k, bias=bias), conv_macs(c_in, c_out, k, size, stride=s, padding=p))
 
 
@@ -143,30 +146,30 @@ def _cost_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _cost_no_bias(c_in, c_out, k, size, s, p, bias):
+def _cost_no_bias(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     return (conv_params(c_in, c_out, k, bias=False), _cost_ref(c_in, c_out, k, size, s, p, bias)[1])
 
 
-def _cost_bias_always(c_in, c_out, k, size, s, p, bias):
+def _cost_bias_always(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     return (conv_params(c_in, c_out, k, bias=True), _cost_ref(c_in, c_out, k, size, s, p, bias)[1])
 
 
-def _cost_input_size(c_in, c_out, k, size, s, p, bias):
+def _cost_input_size(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     return (_cost_ref(c_in, c_out, k, size, s, p, bias)[0], size * size * c_in * c_out * k * k)
 
 
-def _cost_k_not_squared(c_in, c_out, k, size, s, p, bias):
+def _cost_k_not_squared(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     h = _out(size, k, s, p)
     return (c_in * c_out * k + (c_out if bias else 0), h * h * c_in * c_out * k)
 
 
-def _cost_macs_bias(c_in, c_out, k, size, s, p, bias):
+def _cost_macs_bias(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     params, macs = _cost_ref(c_in, c_out, k, size, s, p, bias)
     h = _out(size, k, s, p)
     return (params, macs + (h * h * c_out if bias else 0))
 
 
-def _cost_macs_per_param(c_in, c_out, k, size, s, p, bias):
+def _cost_macs_per_param(c_in: int, c_out: int, k: int, size: int, s: int, p: int, bias: bool) -> tuple[int, int]:
     params, _ = _cost_ref(c_in, c_out, k, size, s, p, bias)
     h = _out(size, k, s, p)
     return (params, h * h * params)
@@ -204,7 +207,7 @@ _COST = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _torch_conv(x, w, b):
+def _torch_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     out = F.conv2d(
         torch.from_numpy(x)[None].double(),
         torch.from_numpy(w).double(),
@@ -213,7 +216,7 @@ def _torch_conv(x, w, b):
     return out[0].numpy()
 
 
-def _conv_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, h: int, w: int) -> dict:
+def _conv_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, h: int, w: int) -> dict[str, Any]:
     return {
         "args": [
             rng.standard_normal((c_in, h, w)).astype(np.float32),

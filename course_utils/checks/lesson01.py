@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -13,11 +15,11 @@ from ._hints import DIFFICULTY, HINTS
 # ---------------------------------------------------------------------------------------------
 
 
-def _pw_ref(x, w, b):
+def _pw_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("oc,nchw->nohw", w.astype(np.float64), x.astype(np.float64)) + b[None, :, None, None]
 
 
-def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict:
+def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict[str, Any]:
     return {
         "args": [
             rng.standard_normal((n, c_in, h, w)).astype(np.float32),
@@ -60,13 +62,13 @@ def _pw_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _pw_flat_no_transpose(x, w, b):
+def _pw_flat_no_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     n, c, h, ww = x.shape
     out = x.reshape(n * h * ww, c) @ w.T + b  # channels are not the last axis: rows mix pixels and channels
     return out.reshape(n, w.shape[0], h, ww)
 
 
-def _pw_back_no_transpose(x, w, b):
+def _pw_back_no_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     n, c, h, ww = x.shape
     out = x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b
     return out.reshape(n, w.shape[0], h, ww)
@@ -130,7 +132,7 @@ def adapter(obj, case):
 """
 
 
-def _l2c_ref(case):
+def _l2c_ref(case: dict[str, Any]) -> dict[str, Any]:
     weight, bias, x = case["weight"], case["bias"], case["x"]
     out = torch.einsum("oc,nchw->nohw", weight.double(), x.double())
     if bias is not None:
@@ -138,8 +140,8 @@ def _l2c_ref(case):
     return {"kernel_size": (1, 1), "has_bias": bias is not None, "out": out}
 
 
-def _l2c_case(rng: np.random.Generator, c_in: int, c_out: int, bias: bool, h: int = 3, w: int = 4) -> dict:
-    def t(*shape):
+def _l2c_case(rng: np.random.Generator, c_in: int, c_out: int, bias: bool, h: int = 3, w: int = 4) -> dict[str, Any]:
+    def t(*shape: int) -> torch.Tensor:
         return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
 
     return {"args": [], "weight": t(c_out, c_in), "bias": t(c_out) if bias else None, "x": t(2, c_in, h, w)}
@@ -164,7 +166,7 @@ def _l2c_hidden(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _l2c_judge(case: Case, received) -> Failure | None:
+def _l2c_judge(case: Case, received: Any) -> Failure | None:
     data = case.data
     expected = _l2c_ref(data)
     if not isinstance(received, dict) or set(received) != set(expected):
@@ -220,7 +222,7 @@ _LINEAR_TO_CONV = Exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _pvd_ref(c_in, c_out, h, w):
+def _pvd_ref(c_in: int, c_out: int, h: int, w: int) -> tuple[int, int, float]:
     pointwise = c_in * c_out + c_out
     dense = (c_in * h * w) * (c_out * h * w) + c_out * h * w
     return (pointwise, dense, dense / pointwise)

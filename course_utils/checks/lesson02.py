@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -24,7 +26,7 @@ def _pixels(x: np.ndarray) -> np.ndarray:
     return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]).astype(np.float64)
 
 
-def _pca(pixels: np.ndarray, k: int, centre: bool = True):
+def _pca(pixels: np.ndarray, k: int, centre: bool = True) -> tuple[np.ndarray, np.ndarray]:
     mean = pixels.mean(axis=0)
     _, _, vt = np.linalg.svd(pixels - mean if centre else pixels, full_matrices=False)
     return vt[:k], mean
@@ -44,11 +46,11 @@ def _sign_fixed(components: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pca_ref(x, k):
+def _pca_ref(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return _pca(_pixels(x), k)
 
 
-def _pca_compare(expected, received) -> Failure | None:
+def _pca_compare(expected: Any, received: Any) -> Failure | None:
     if not isinstance(received, (tuple, list)) or len(received) != 2:
         return Failure(
             "expected a tuple (components, mean)",
@@ -64,7 +66,7 @@ def _pca_compare(expected, received) -> Failure | None:
     return compare((_sign_fixed(expected[0]), expected[1]), (components, received[1]), rtol=_TOL, atol=_TOL)
 
 
-def _pca_case(rng, n, c, h, w, k):
+def _pca_case(rng: np.random.Generator, n: int, c: int, h: int, w: int, k: int) -> dict[str, Any]:
     return {"args": [_channel_data(rng, n, c, h, w), k]}
 
 
@@ -97,7 +99,7 @@ def _pca_hidden(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _pca_ascending(x, k):
+def _pca_ascending(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     pixels = _pixels(x)
     mean = pixels.mean(axis=0)
     _, vectors = np.linalg.eigh(np.cov(pixels - mean, rowvar=False))
@@ -149,12 +151,12 @@ def adapter(obj, case):
 """
 
 
-def _enc_expected(components, mean, x):
+def _enc_expected(components: np.ndarray, mean: np.ndarray, x: torch.Tensor) -> np.ndarray:
     centred = x.double().numpy() - mean.astype(np.float64)[None, :, None, None]
     return np.einsum("kc,nchw->nkhw", components.astype(np.float64), centred)
 
 
-def _enc_case(rng, n, c, h, w, k):
+def _enc_case(rng: np.random.Generator, n: int, c: int, h: int, w: int, k: int) -> dict[str, Any]:
     x = _channel_data(rng, n, c, h, w)
     components, mean = _pca(_pixels(x), k)
     return {"args": [components.astype(np.float32), mean.astype(np.float32)], "x": torch.from_numpy(x)}
@@ -190,7 +192,7 @@ def _enc_hidden(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _enc_judge(case: Case, received) -> Failure | None:
+def _enc_judge(case: Case, received: Any) -> Failure | None:
     components, mean = case.data["args"]
     x = case.data["x"]
     if not isinstance(received, dict) or "out" not in received:
@@ -262,7 +264,17 @@ def _nuisance_data(
     return x, signal
 
 
-def _kept(x, signal, k, *, centre=True, rows=True, squared=True, top=True, normalise=True):
+def _kept(
+    x: np.ndarray,
+    signal: np.ndarray,
+    k: int,
+    *,
+    centre: bool = True,
+    rows: bool = True,
+    squared: bool = True,
+    top: bool = True,
+    normalise: bool = True,
+) -> float:
     pixels = _pixels(x)
     mean = pixels.mean(axis=0)
     _, _, vt = np.linalg.svd(pixels - mean if centre else pixels, full_matrices=False)
@@ -274,11 +286,21 @@ def _kept(x, signal, k, *, centre=True, rows=True, squared=True, top=True, norma
     return energy if squared else float(np.sqrt(energy))
 
 
-def _kept_ref(x, signal, k):
+def _kept_ref(x: np.ndarray, signal: np.ndarray, k: int) -> float:
     return _kept(x, signal, k)
 
 
-def _kept_case(rng, n, c, h, w, nuisance, k, scale=1.0, offset=3.0) -> dict:
+def _kept_case(
+    rng: np.random.Generator,
+    n: int,
+    c: int,
+    h: int,
+    w: int,
+    nuisance: int,
+    k: int,
+    scale: float = 1.0,
+    offset: float = 3.0,
+) -> dict[str, Any]:
     x, signal = _nuisance_data(rng, n, c, h, w, nuisance, float(rng.uniform(0.6, 1.0)), offset)
     return {"args": [x, (scale * signal).astype(np.float32), k]}
 

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -21,7 +24,7 @@ _INCEPTION_4E = (528, 256, 160, 320, 32, 128, 128)
 # ---------------------------------------------------------------------------------------------
 
 
-def _params_ref(c, c1, r3, c3, r5, c5, pp, bias=True):
+def _params_ref(c: int, c1: int, r3: int, c3: int, r5: int, c5: int, pp: int, bias: bool = True) -> int:
     return (
         conv_params(c, c1, 1, bias=bias)
         + conv_params(c, r3, 1, bias=bias)
@@ -30,6 +33,10 @@ def _params_ref(c, c1, r3, c3, r5, c5, pp, bias=True):
         + conv_params(r5, c5, 5, bias=bias)
         + conv_params(c, pp, 1, bias=bias)
     )
+
+
+def _params_no_bias(c: int, c1: int, r3: int, c3: int, r5: int, c5: int, pp: int) -> int:
+    return _params_ref(c, c1, r3, c3, r5, c5, pp, bias=False)
 
 
 def _params_cases() -> list[Case]:
@@ -61,7 +68,7 @@ _INCEPTION_PARAMS = function_exercise(
     mistakes=[
         (
             "the biases are forgotten: each of the six convolutions has one bias per output channel",
-            lambda *a: _params_ref(*a, bias=False),
+            _params_no_bias,
         ),
         (
             "the 1×1 reductions are missing: the 3×3 and 5×5 convs read the reduced maps, and the reduce convs have weights too",
@@ -103,7 +110,20 @@ _INCEPTION_PARAMS = function_exercise(
 class _Inception(nn.Module):
     """Reference: four branches, every conv followed by ReLU, concatenated as (1×1, 3×3, 5×5, pool)."""
 
-    def __init__(self, c, c1, r3, c3, r5, c5, pp, *, final_relu=True, pool="max", order=(0, 1, 2, 3)):
+    def __init__(
+        self,
+        c: int,
+        c1: int,
+        r3: int,
+        c3: int,
+        r5: int,
+        c5: int,
+        pp: int,
+        *,
+        final_relu: bool = True,
+        pool: str = "max",
+        order: tuple[int, ...] = (0, 1, 2, 3),
+    ) -> None:
         super().__init__()
         relu = [nn.ReLU()] if final_relu else []
         self.branch1x1 = nn.Sequential(nn.Conv2d(c, c1, 1), *relu)
@@ -113,12 +133,12 @@ class _Inception(nn.Module):
         self.branch_pool = nn.Sequential(pooling, nn.Conv2d(c, pp, 1), *relu)
         self.order = order
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = [self.branch1x1(x), self.branch3x3(x), self.branch5x5(x), self.branch_pool(x)]
         return torch.cat([outs[i] for i in self.order], dim=1)
 
 
-def _module_case(rng: np.random.Generator, widths, n: int, h: int, w: int) -> dict:
+def _module_case(rng: np.random.Generator, widths: Sequence[int], n: int, h: int, w: int) -> dict[str, Any]:
     x = torch.from_numpy(rng.standard_normal((n, widths[0], h, w)).astype(np.float32))
     return {"args": [int(v) for v in widths], "x": x, "seed": int(rng.integers(2**31)), "attrs": ["out_channels"]}
 
@@ -205,15 +225,15 @@ _INCEPTION_MODULE = module_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _macs_direct(c, r, c5, size):
+def _macs_direct(c: int, r: int, c5: int, size: int) -> int:
     return conv_macs(c, c5, 5, size, padding=2)
 
 
-def _macs_reduced(c, r, c5, size):
+def _macs_reduced(c: int, r: int, c5: int, size: int) -> int:
     return conv_macs(c, r, 1, size) + conv_macs(r, c5, 5, size, padding=2)
 
 
-def _cheaper_ref(c, r, c5, size):
+def _cheaper_ref(c: int, r: int, c5: int, size: int) -> tuple[str, float]:
     direct, reduced = _macs_direct(c, r, c5, size), _macs_reduced(c, r, c5, size)
     return ("reduced", direct / reduced) if reduced < direct else ("direct", reduced / direct)
 
@@ -291,7 +311,20 @@ _CHEAPER_5X5 = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _macs_ref(c, c1, r3, c3, r5, c5, pp, size, *, k5=5, reduce=True, pool=True):
+def _macs_ref(
+    c: int,
+    c1: int,
+    r3: int,
+    c3: int,
+    r5: int,
+    c5: int,
+    pp: int,
+    size: int,
+    *,
+    k5: int = 5,
+    reduce: bool = True,
+    pool: bool = True,
+) -> int:
     s = size
     macs = conv_macs(c, c1, 1, s)
     if reduce:
@@ -304,7 +337,7 @@ def _macs_ref(c, c1, r3, c3, r5, c5, pp, size, *, k5=5, reduce=True, pool=True):
     return macs
 
 
-def _buggy_macs(c, c1, r3, c3, r5, c5, pp, size):
+def _buggy_macs(c: int, c1: int, r3: int, c3: int, r5: int, c5: int, pp: int, size: int) -> int:
     """The circulating count the exercise asks to fix: 3×3 weights for the 5×5 branch, reductions skipped."""
     return _macs_ref(c, c1, r3, c3, r5, c5, pp, size, k5=3, reduce=False)
 

@@ -3,6 +3,8 @@ bottleneck or a basic block is cheaper at the same width."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -16,7 +18,9 @@ from ._hints import DIFFICULTY, HINTS
 # ---------------------------------------------------------------------------------------------
 
 
-def _bottleneck_macs(c, m, o, size, stride, stride_on="1x1", shortcut=True):
+def _bottleneck_macs(
+    c: int, m: int, o: int, size: int, stride: int, stride_on: str = "1x1", shortcut: bool = True
+) -> int:
     s1, s2 = (stride, 1) if stride_on == "1x1" else (1, stride)
     h1 = conv_output_size(size, 1, s1)
     macs = conv_macs(c, m, 1, size, stride=s1) + conv_macs(m, m, 3, h1, stride=s2, padding=1)
@@ -97,7 +101,17 @@ _BOTTLENECK_MACS = function_exercise(
 
 
 class _Bottleneck(nn.Module):
-    def __init__(self, c, m, o, stride=1, *, stride_on="1x1", final_relu=True, relu_before_add=False):
+    def __init__(
+        self,
+        c: int,
+        m: int,
+        o: int,
+        stride: int = 1,
+        *,
+        stride_on: str = "1x1",
+        final_relu: bool = True,
+        relu_before_add: bool = False,
+    ) -> None:
         super().__init__()
         s1, s2 = (stride, 1) if stride_on == "1x1" else (1, stride)
         self.conv1 = nn.Conv2d(c, m, 1, stride=s1, bias=False)
@@ -107,12 +121,12 @@ class _Bottleneck(nn.Module):
         self.conv3 = nn.Conv2d(m, o, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(o)
         if stride != 1 or c != o:
-            self.shortcut = nn.Sequential(nn.Conv2d(c, o, 1, stride=stride, bias=False), nn.BatchNorm2d(o))
+            self.shortcut: nn.Module = nn.Sequential(nn.Conv2d(c, o, 1, stride=stride, bias=False), nn.BatchNorm2d(o))
         else:
             self.shortcut = nn.Identity()
         self.final_relu, self.relu_before_add = final_relu, relu_before_add
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = torch.relu(self.bn1(self.conv1(x)))
         y = torch.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
@@ -122,7 +136,9 @@ class _Bottleneck(nn.Module):
         return torch.relu(y) if self.final_relu else y
 
 
-def _block_case(rng, c, m, o, stride, n, h, w):
+def _block_case(
+    rng: np.random.Generator, c: int, m: int, o: int, stride: int, n: int, h: int, w: int
+) -> dict[str, Any]:
     x = torch.from_numpy(rng.standard_normal((n, c, h, w)).astype(np.float32))
     return {"args": [c, m, o, stride], "x": x, "seed": int(rng.integers(2**31))}
 
@@ -207,15 +223,15 @@ _BOTTLENECK_BLOCK = module_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _basic(width, mid, size):
+def _basic(width: int, mid: int, size: int) -> int:
     return 2 * conv_macs(width, width, 3, size, padding=1)
 
 
-def _bottle(width, mid, size):
+def _bottle(width: int, mid: int, size: int) -> int:
     return conv_macs(width, mid, 1, size) + conv_macs(mid, mid, 3, size, padding=1) + conv_macs(mid, width, 1, size)
 
 
-def _cheaper_ref(width, mid, size):
+def _cheaper_ref(width: int, mid: int, size: int) -> tuple[str, float]:
     basic, bottle = _basic(width, mid, size), _bottle(width, mid, size)
     return ("bottleneck", basic / bottle) if bottle < basic else ("basic", bottle / basic)
 

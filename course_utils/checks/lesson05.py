@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,11 +17,11 @@ from ._hints import DIFFICULTY, HINTS
 # ---------------------------------------------------------------------------------------------
 
 
-def _fc_ref(weight, c, k):
+def _fc_ref(weight: torch.Tensor, c: int, k: int) -> torch.Tensor:
     return weight.detach().double().reshape(weight.shape[0], c, k, k)
 
 
-def _fc_case(rng: np.random.Generator, out: int, c: int, k: int) -> dict:
+def _fc_case(rng: np.random.Generator, out: int, c: int, k: int) -> dict[str, Any]:
     weight = torch.from_numpy(rng.standard_normal((out, c * k * k)).astype(np.float32))
     return {"args": [weight, c, k]}
 
@@ -93,7 +95,7 @@ _FC_TO_CONV = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _map_ref(h, w, stride=32, window=224):
+def _map_ref(h: int, w: int, stride: int = 32, window: int = 224) -> tuple[int, int]:
     return ((h - window) // stride + 1, (w - window) // stride + 1)
 
 
@@ -192,7 +194,15 @@ _SCORE_MAP = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _walk(layers, *, scale_field=True, scale_start=True, multiply=True, stride_first=False, padding=True):
+def _walk(
+    layers: Sequence[tuple[int, int, int]],
+    *,
+    scale_field: bool = True,
+    scale_start: bool = True,
+    multiply: bool = True,
+    stride_first: bool = False,
+    padding: bool = True,
+) -> tuple[int, int, int]:
     field, jump, start = 1, 1, 0
     for k, s, p in layers:
         if stride_first:
@@ -205,7 +215,7 @@ def _walk(layers, *, scale_field=True, scale_start=True, multiply=True, stride_f
     return (field, jump, start)
 
 
-def _rf_ref(layers):
+def _rf_ref(layers: Sequence[tuple[int, int, int]]) -> tuple[int, int, int]:
     return _walk(layers)
 
 
@@ -282,7 +292,7 @@ _RECEPTIVE_FIELD = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _keras_ref(weight, c, k):
+def _keras_ref(weight: torch.Tensor, c: int, k: int) -> torch.Tensor:
     return weight.detach().double().reshape(weight.shape[0], k, k, c).permute(0, 3, 1, 2)
 
 

@@ -35,7 +35,7 @@ def adapter(obj, case):
 """
 
 
-def _grouped_ref(c_in, c_out, k, size, groups, bias=True):
+def _grouped_ref(c_in: int, c_out: int, k: int, size: int, groups: int, bias: bool = True) -> dict[str, Any]:
     if c_in % groups:
         return {
             "raised": "ValueError",
@@ -52,10 +52,10 @@ def _grouped_ref(c_in, c_out, k, size, groups, bias=True):
     return {"value": (weights + (c_out if bias else 0), size * size * weights)}
 
 
-def _outcome(fn: Callable[..., Any]) -> Callable[..., dict]:
+def _outcome(fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     """A plain implementation as the adapter would report it (value, or the exception it raised)."""
 
-    def wrapped(*args):
+    def wrapped(*args: Any) -> dict[str, Any]:
         try:
             return {"value": fn(*args)}
         except Exception as err:  # a mistake model explains values only, never a raise
@@ -67,7 +67,7 @@ def _outcome(fn: Callable[..., Any]) -> Callable[..., dict]:
 _RAISE_HINT = "groups must divide both in_channels and out_channels: raise ValueError(...) naming the value otherwise"
 
 
-def _grouped_compare(expected: dict, received: Any) -> Failure | None:
+def _grouped_compare(expected: dict[str, Any], received: Any) -> Failure | None:
     if not isinstance(received, dict) or not ({"value"} <= set(received) or {"raised"} <= set(received)):
         return Failure("the result could not be read", hint="return a tuple (params, macs)")
     if expected.get("model_raised"):
@@ -154,8 +154,12 @@ def _grouped_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _grouped_plain(weights_fn, bias_fn=lambda c_out, g, bias: c_out if bias else 0, check=True):
-    def f(c_in, c_out, k, size, groups, bias=True):
+def _grouped_plain(
+    weights_fn: Callable[[int, int, int, int], float],
+    bias_fn: Callable[[int, int, bool], float] = lambda c_out, g, bias: c_out if bias else 0,
+    check: bool = True,
+) -> Callable[..., tuple[float, float]]:
+    def f(c_in: int, c_out: int, k: int, size: int, groups: int, bias: bool = True) -> tuple[float, float]:
         if check and (c_in % groups or c_out % groups):
             raise ValueError("not divisible")
         w = weights_fn(c_in, c_out, k, groups)
@@ -243,7 +247,7 @@ class _Separable(nn.Module):
         return self.depthwise(self.pointwise(x))
 
 
-def _sep_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, n: int, h: int, w: int) -> dict:
+def _sep_case(rng: np.random.Generator, c_in: int, c_out: int, k: int, n: int, h: int, w: int) -> dict[str, Any]:
     return {
         "args": [c_in, c_out, k],
         "x": torch.from_numpy(rng.standard_normal((n, c_in, h, w)).astype(np.float32)),
@@ -364,7 +368,7 @@ _SEP = dataclasses.replace(_SEP_MODULE, judge=_sep_judge)
 # ---------------------------------------------------------------------------------------------
 
 
-def _ratio_ref(m, n, k, size):
+def _ratio_ref(m: int, n: int, k: int, size: int) -> float:
     standard = size * size * m * n * k * k
     separable = size * size * m * k * k + size * size * m * n
     return separable / standard
@@ -437,12 +441,12 @@ _RATIO = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _shuffle_ref(x, groups):
+def _shuffle_ref(x: torch.Tensor, groups: int) -> torch.Tensor:
     n, c, h, w = x.shape
     return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
 
-def _shuffle_case(rng: np.random.Generator, n: int, c: int, h: int, w: int, groups: int) -> dict:
+def _shuffle_case(rng: np.random.Generator, n: int, c: int, h: int, w: int, groups: int) -> dict[str, Any]:
     return {"args": [torch.from_numpy(rng.standard_normal((n, c, h, w)).astype(np.float32)), groups]}
 
 

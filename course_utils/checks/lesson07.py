@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -27,24 +30,26 @@ def adapter(obj, case):
 """
 
 
-def _lateral(fine, weight, bias):
+def _lateral(fine: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     return F.conv2d(fine.double(), weight.double(), bias.double())
 
 
-def _up(x, size, mode="nearest"):
+def _up(x: torch.Tensor, size: Sequence[int], mode: str = "nearest") -> torch.Tensor:
     if mode in ("nearest", "nearest-exact"):
         return F.interpolate(x.double(), size=tuple(size), mode=mode)
     return F.interpolate(x.double(), size=tuple(size), mode=mode, align_corners=False)
 
 
-def _merge_ref(coarse, fine, weight, bias, mode="nearest"):
+def _merge_ref(
+    coarse: torch.Tensor, fine: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, mode: str = "nearest"
+) -> torch.Tensor:
     return _lateral(fine, weight, bias) + _up(coarse, fine.shape[-2:], mode)
 
 
 def _merge_case(
     rng: np.random.Generator, n: int, d: int, c: int, h: int, w: int, hc: int | None = None, wc: int | None = None
-) -> dict:
-    def t(*shape):
+) -> dict[str, Any]:
+    def t(*shape: int) -> torch.Tensor:
         return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
 
     hc = (h + 1) // 2 if hc is None else hc
@@ -141,21 +146,26 @@ def adapter(obj, case):
 """
 
 
-def _td(features, params, accumulate=True, mode="nearest"):
+def _td(
+    features: Sequence[torch.Tensor],
+    params: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    accumulate: bool = True,
+    mode: str = "nearest",
+) -> list[torch.Tensor]:
     lat = [_lateral(f, w, b) for f, (w, b) in zip(features, params, strict=False)]
-    merged = [None] * len(lat)
-    merged[-1] = lat[-1]
+    merged = list(lat)  # merged[-1] is lat[-1]; every other entry is replaced below, coarse to fine
     for i in range(len(lat) - 2, -1, -1):
         above = merged[i + 1] if accumulate else lat[i + 1]
         merged[i] = lat[i] + _up(above, lat[i].shape[-2:], mode)
     return merged
 
 
-def _td_case(rng: np.random.Generator, n: int, channels: list[int], d: int, h: int, w: int) -> dict:
-    def t(*shape):
+def _td_case(rng: np.random.Generator, n: int, channels: list[int], d: int, h: int, w: int) -> dict[str, Any]:
+    def t(*shape: int) -> torch.Tensor:
         return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
 
-    features, params = [], []
+    features: list[torch.Tensor] = []
+    params: list[tuple[torch.Tensor, torch.Tensor]] = []
     for c in channels:
         features.append(t(n, c, h, w))
         params.append((t(d, c, 1, 1), t(d)))
@@ -231,7 +241,7 @@ _TOP_DOWN = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _costs_ref(channels, sizes, d=256):
+def _costs_ref(channels: Sequence[int], sizes: Sequence[int], d: int = 256) -> list[tuple[int, int]]:
     return [(c * d + d, s * s * c * d) for c, s in zip(channels, sizes, strict=False)]
 
 

@@ -5,6 +5,9 @@ Nothing here is timed: every graded answer follows from shapes and given numbers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from ._framework import Case, function_exercise
@@ -21,26 +24,26 @@ def _out(size: int, k: int, s: int, p: int) -> int:
 
 
 def _ai(
-    c_in,
-    c_out,
-    k,
-    size,
-    stride=1,
-    padding=0,
-    groups=1,
-    batch=1,
+    c_in: int,
+    c_out: int,
+    k: int,
+    size: int,
+    stride: int = 1,
+    padding: int = 0,
+    groups: int = 1,
+    batch: int = 1,
     *,
-    flops_per_mac=2,
-    bytes_per=4,
-    w_groups=True,
-    m_groups=True,
-    out_size=None,
-    weight_copies=1,
-    count_in=True,
-    count_w=True,
-    count_out=True,
-    count_bias=False,
-):
+    flops_per_mac: int = 2,
+    bytes_per: int = 4,
+    w_groups: bool = True,
+    m_groups: bool = True,
+    out_size: int | None = None,
+    weight_copies: int = 1,
+    count_in: bool = True,
+    count_w: bool = True,
+    count_out: bool = True,
+    count_bias: bool = False,
+) -> float:
     o = _out(size, k, stride, padding) if out_size is None else out_size
     depth_w = c_in // groups if w_groups else c_in
     depth_m = c_in // groups if m_groups else c_in
@@ -54,7 +57,9 @@ def _ai(
     return flops_per_mac * macs / (bytes_per * elements)
 
 
-def _ai_ref(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch=1):
+def _ai_ref(
+    c_in: int, c_out: int, k: int, size: int, stride: int = 1, padding: int = 0, groups: int = 1, batch: int = 1
+) -> float:
     return _ai(c_in, c_out, k, size, stride, padding, groups, batch)
 
 
@@ -149,7 +154,7 @@ _INTENSITY = function_exercise(
 # ---------------------------------------------------------------------------------------------
 
 
-def _roof_ref(intensity, peak, bandwidth):
+def _roof_ref(intensity: float, peak: float, bandwidth: float) -> dict[str, Any]:
     return {
         "attainable": float(min(peak, bandwidth * intensity)),
         "bound": "memory" if bandwidth * intensity < peak else "compute",
@@ -229,9 +234,12 @@ _ROOFLINE = function_exercise(
 #   design: list of conv layers (in_channels, out_channels, kernel_size, stride, groups), padding kernel_size // 2,
 #   applied in sequence to a square input_size × input_size map (one image).
 # ---------------------------------------------------------------------------------------------
+_Layer = tuple[int, int, int, int, int]  # (in_channels, out_channels, kernel_size, stride, groups)
 
 
-def _design_macs(design, size, *, strides=True, groups=True, out_rule="exact"):
+def _design_macs(
+    design: Sequence[_Layer], size: int, *, strides: bool = True, groups: bool = True, out_rule: str = "exact"
+) -> int:
     total = 0
     for c_in, c_out, k, s, g in design:
         depth = c_in // g if groups else c_in
@@ -246,7 +254,15 @@ def _design_macs(design, size, *, strides=True, groups=True, out_rule="exact"):
     return total
 
 
-def _verdict(macs_a, macs_b, *, inverted=False, tie_as_a=False, costlier=False, floor_division=False):
+def _verdict(
+    macs_a: int,
+    macs_b: int,
+    *,
+    inverted: bool = False,
+    tie_as_a: bool = False,
+    costlier: bool = False,
+    floor_division: bool = False,
+) -> dict[str, Any]:
     if macs_a == macs_b and not tie_as_a:
         return {"cheaper": "tie", "factor": 1.0}
     cheaper = "a" if (macs_a <= macs_b if tie_as_a else macs_a < macs_b) else "b"
@@ -258,7 +274,7 @@ def _verdict(macs_a, macs_b, *, inverted=False, tie_as_a=False, costlier=False, 
     return {"cheaper": cheaper, "factor": 1 / factor if inverted else factor}
 
 
-def _cmp_ref(a, b, size):
+def _cmp_ref(a: Sequence[_Layer], b: Sequence[_Layer], size: int) -> dict[str, Any]:
     return _verdict(_design_macs(a, size), _design_macs(b, size))
 
 
