@@ -14,19 +14,28 @@ from torch.utils.flop_counter import FlopCounterMode
 from course_utils.blocks import Bottleneck
 from course_utils.counting import conv_macs, conv_params, count_params, linear_macs, profile
 from course_utils.models import (
+    convnext_tiny,
     fc_to_conv,
     googlenet,
     mobilenet_v1,
+    mobilenet_v2,
     resnet18,
     resnet34,
     resnet50,
     resnet101,
     resnet152,
+    resnext50_32x4d,
+    se_resnet50,
     vgg16,
 )
 
 IMAGE = (1, 3, 224, 224)
-BUILDERS = {f.__name__: f for f in (vgg16, googlenet, resnet18, resnet34, resnet50, resnet101, resnet152, mobilenet_v1)}
+# Every 224×224 model of the course: profile() must agree with FlopCounterMode on each (lesson 10's included).
+BUILDERS = {
+    f.__name__: f
+    for f in (vgg16, googlenet, resnet18, resnet34, resnet50, resnet101, resnet152, mobilenet_v1)
+    + (mobilenet_v2, convnext_tiny, se_resnet50, resnext50_32x4d)
+}
 
 
 def on_meta(make, *args, **kwargs) -> nn.Module:
