@@ -21,7 +21,8 @@ What the grader guarantees, each claim proved by the test named (``tests/test_gr
 * no submission changes how later ones are graded (``test_poisoning_later_students_fails_and_the_next_batch_grades_alike``);
 * the package's answers are withheld (``test_the_package_answers_are_withheld_and_huge_returns_are_refused``,
   ``tests/test_grading_build.py``: the table covers every exercise);
-* memory, file size, disk and network are limited and started processes die with the sandbox
+* memory, file size, disk, processes (a pids cgroup, where writable) and network are limited, and started
+  processes die with the sandbox
   (``test_memory_disk_processes_and_network_are_limited``); ``--budget`` bounds a notebook's cells
   (``test_the_time_budget_stops_a_slow_notebook``);
 * verdicts are computed here from values read with ``weights_only=True``
@@ -30,8 +31,8 @@ What the grader guarantees, each claim proved by the test named (``tests/test_gr
   SIGTERM, temp folders and kernels are removed, ``--resume`` goes on (``tests/test_grading_batch.py``);
 * without bubblewrap grading refuses; ``--no-sandbox`` warns in the gradebook (``tests/test_grading_batch.py``).
 
-Not proven by a test: the process-count limit (Linux does not apply ``RLIMIT_NPROC`` to root) and the bound
-on the grader's own memory against crafted kernel messages (zmq ``MAXMSGSIZE``, ``--output-cap``).
+Not proven by a test: the bound on the grader's own memory against crafted kernel messages (zmq
+``MAXMSGSIZE``, ``--output-cap``) and a total disk quota for the I/O folder shared with the kernel.
 
 Scoring: an exercise earns ``points × (hidden cases passed / hidden cases)``. Visible cases guide the learner
 but do not score: they are printed in the notebook, so they could be hard-coded.

@@ -26,7 +26,7 @@ from .guard import hash_snapshot, hash_tree, package_dir, restore_tree, snapshot
 from .judge import kernel_snippet, read_results
 from .kernel import Kernel, SandboxSpec
 from .results import ExerciseResult, SubmissionResult
-from .sandbox import Limits, check_sandbox
+from .sandbox import Limits, ProcessCap, check_sandbox
 
 __all__ = [
     "grade_submission",
@@ -141,12 +141,15 @@ def grade_submission(
     rng_seed = seed if seed is not None else secrets.randbits(63)
     installed = Path(installed_dir) if installed_dir else package_dir()
     tmp = Path(tempfile.mkdtemp(prefix="s-", dir=work_root))  # short: IPC socket paths stay under 108 bytes
+    cap: ProcessCap | None = None
     try:
         io_dir = tmp / "io"
         io_dir.mkdir(mode=0o700)
         if sandbox:
             build = Path(grading_build) if grading_build else build_grading_package(installed, tmp / "build")
-            spec: SandboxSpec | None = SandboxSpec(io_dir, build, limits or Limits())
+            limits = limits or Limits()
+            cap = ProcessCap(limits.processes)
+            spec: SandboxSpec | None = SandboxSpec(io_dir, build, limits, cap)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             workdir = io_dir
         else:
@@ -178,6 +181,8 @@ def grade_submission(
             if installed_after != installed_before and installed_after != hash_snapshot(snapshot):
                 result.installed_changed = True
     finally:
+        if cap is not None:
+            cap.close()
         shutil.rmtree(tmp, ignore_errors=True)
     result.finished = time.time()
     return result

@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from .sandbox import Limits, sandbox_command
+from .sandbox import Limits, ProcessCap, sandbox_command
 
 __all__ = ["Kernel", "SandboxSpec"]
 
@@ -23,10 +23,10 @@ MESSAGE_CAP = 80_000_000  # bytes: zmq drops the connection of a kernel that sen
 
 
 class SandboxSpec:
-    """Where a sandboxed kernel's shared I/O folder and grading build are, and its limits."""
+    """Where a sandboxed kernel's shared I/O folder and grading build are, its limits and its process cap."""
 
-    def __init__(self, io_dir: Path, package_dir: Path, limits: Limits) -> None:
-        self.io_dir, self.package_dir, self.limits = io_dir, package_dir, limits
+    def __init__(self, io_dir: Path, package_dir: Path, limits: Limits, cap: ProcessCap | None = None) -> None:
+        self.io_dir, self.package_dir, self.limits, self.cap = io_dir, package_dir, limits, cap
 
 
 def _sandboxed_manager(spec: SandboxSpec) -> Any:
@@ -40,7 +40,9 @@ def _sandboxed_manager(spec: SandboxSpec) -> Any:
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             command = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-            return sandbox_command(command, io_dir=spec.io_dir, package_dir=spec.package_dir, limits=spec.limits)
+            return sandbox_command(
+                command, io_dir=spec.io_dir, package_dir=spec.package_dir, limits=spec.limits, cap=spec.cap
+            )
 
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_CAP)

@@ -1,4 +1,4 @@
-"""The OS sandbox around a grading kernel: bubblewrap (``bwrap``), resource limits via ``prlimit``.
+"""The OS sandbox around a grading kernel: bubblewrap (``bwrap``), resource limits via ``prlimit`` and a pids cgroup.
 
 Inside the sandbox a kernel sees, read-only, the system folders, the Python installation, the venv and the
 grading build of ``course_utils``; it can write only its scratch folder (a size-limited tmpfs) and the
@@ -7,19 +7,27 @@ fresh empty tmpfs; there is no network (its own network namespace); it has its o
 with its parent (``--die-with-parent``), so no process it started outlives it; and it gets only the
 environment variables listed in :func:`kernel_environment`. Nothing of the instructor's (working directory,
 submissions, gradebook, home folder) is mounted.
+
+The number of processes is capped by a pids cgroup (:class:`ProcessCap`) wherever the machine offers one the
+grader may write (cgroup v1's ``pids`` hierarchy, or cgroup v2 with the ``pids`` controller): Linux does not
+enforce RLIMIT_NPROC for root, so prlimit alone caps nothing when the instructor grades as root.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Limits", "SandboxUnavailable", "check_sandbox", "sandbox_command", "kernel_environment"]
+__all__ = ["Limits", "ProcessCap", "SandboxUnavailable", "check_sandbox", "sandbox_command", "kernel_environment"]
 
 SCRATCH = "/sandbox/work"  # the submission's working directory inside the sandbox
 PACKAGE = "/sandbox/pkg"  # the grading build of course_utils (read-only)
@@ -40,7 +48,7 @@ class Limits:
     """Per-kernel resource limits (bytes, counts)."""
 
     memory: int = 3 * 2**30  # address space of each process (RLIMIT_AS)
-    processes: int = 64  # RLIMIT_NPROC (not enforced by Linux for uid 0)
+    processes: int = 64  # tasks (processes and threads) in the sandbox's pids cgroup; also RLIMIT_NPROC
     file_size: int = 256 * 2**20  # largest file a process may write (RLIMIT_FSIZE)
     disk: int = 512 * 2**20  # size of the scratch tmpfs
     open_files: int = 256
@@ -63,8 +71,83 @@ def _system_binds() -> list[str]:
     return args
 
 
-def sandbox_command(command: list[str], *, io_dir: Path, package_dir: Path, limits: Limits) -> list[str]:
-    """``command`` wrapped in prlimit + bwrap (see the module docstring)."""
+def _pids_cgroup_root() -> Path | None:
+    """A cgroup hierarchy with the pids controller that this process may create groups in, or ``None``."""
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
+        return v1
+    v2 = Path("/sys/fs/cgroup")
+    try:
+        if "pids" in (v2 / "cgroup.subtree_control").read_text().split() and os.access(v2, os.W_OK):
+            return v2
+    except OSError:
+        pass
+    return None
+
+
+class ProcessCap:
+    """A pids cgroup for one sandbox: every process and thread started in it counts against ``limit``.
+
+    ``launcher()`` is the prefix that moves the sandbox's first process into the group before it execs
+    prlimit and bwrap, so everything the kernel starts inherits the cap; ``close()`` kills whatever is
+    left in the group and removes it. Where the machine has no writable pids cgroup, ``path`` is ``None``,
+    ``launcher()`` is empty and only RLIMIT_NPROC applies (not enforced for root).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.path: Path | None = None
+        root = _pids_cgroup_root()
+        if root is None:
+            return
+        path = root / f"course-grade-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(limit))
+        except OSError:
+            self._remove(path)
+            return
+        self.path = path
+
+    @staticmethod
+    def available() -> bool:
+        """Whether this machine offers a pids cgroup the grader may write (else only RLIMIT_NPROC applies)."""
+        return _pids_cgroup_root() is not None
+
+    def launcher(self) -> list[str]:
+        if self.path is None:
+            return []
+        return ["/bin/sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "sh", str(self.path)]
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._remove(self.path)
+            self.path = None
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        for _ in range(50):  # kill what is left (a kernel that outlived its stop), then remove the group
+            try:
+                pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def sandbox_command(
+    command: list[str], *, io_dir: Path, package_dir: Path, limits: Limits, cap: ProcessCap | None = None
+) -> list[str]:
+    """``command`` wrapped in prlimit + bwrap (see the module docstring), started inside ``cap``'s cgroup."""
     rlimits = [
         f"--as={limits.memory}",
         f"--nproc={limits.processes}",
@@ -76,6 +159,7 @@ def sandbox_command(command: list[str], *, io_dir: Path, package_dir: Path, limi
     for key, value in kernel_environment().items():
         env += ["--setenv", key, value]
     return [
+        *(cap.launcher() if cap is not None else []),
         "prlimit",
         *rlimits,
         "--",
