@@ -50,7 +50,8 @@ class Limits:
     memory: int = 3 * 2**30  # address space of each process (RLIMIT_AS)
     processes: int = 64  # tasks (processes and threads) in the sandbox's pids cgroup; also RLIMIT_NPROC
     file_size: int = 256 * 2**20  # largest file a process may write (RLIMIT_FSIZE)
-    disk: int = 512 * 2**20  # size of the scratch tmpfs
+    disk: int = 512 * 2**20  # size of the scratch tmpfs (the working directory)
+    small_tmpfs: int = 64 * 2**20  # size of each of the sandbox's /tmp and HOME
     open_files: int = 256
 
 
@@ -169,15 +170,19 @@ def sandbox_command(
         "--new-session",
         "--clearenv",
         *env,
+        # bwrap's --size sizes the *next* --tmpfs. /tmp comes first: a venv or a Python that lives under the
+        # host's /tmp (a CI clone, say) is bound on top of it, not hidden by it.
+        "--size",
+        str(limits.small_tmpfs),
+        "--tmpfs",
+        "/tmp",  # noqa: S108 - a fresh tmpfs inside the sandbox, not the host's /tmp
         *_system_binds(),
         "--proc",
         "/proc",
         "--dev",
         "/dev",
-        "--tmpfs",
-        "/tmp",  # noqa: S108 - a fresh tmpfs inside the sandbox, not the host's /tmp
         "--size",
-        str(64 * 2**20),
+        str(limits.small_tmpfs),
         "--tmpfs",
         HOME,
         "--size",
