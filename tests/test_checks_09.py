@@ -12,6 +12,8 @@ from course_utils import families
 from course_utils.checks import testing
 from course_utils.counting import profile
 
+pytestmark = pytest.mark.slow  # profiles and builds many networks per case: `make check` leaves it to `make test`
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "09_cost_vs_accuracy.ipynb"
 TARGETS = {
     "ex09_build_at_budget": "build_at_budget",

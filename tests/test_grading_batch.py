@@ -17,6 +17,8 @@ import pytest
 
 from course_utils.grading.gradebook import state_path
 
+pytestmark = pytest.mark.slow  # starts graders, kernels and sandboxes: `make check` leaves it to `make test`
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "00_multichannel_conv.ipynb"
 NB = SOLUTION.name

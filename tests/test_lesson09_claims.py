@@ -15,6 +15,8 @@ import pytest
 
 from course_utils import data, families
 
+pytestmark = pytest.mark.slow  # trains the lesson's networks on other seeds: `make check` leaves it to `make test`
+
 SEEDS = (3, 4, 5)
 FIT = {"epochs": 3, "batch_size": 50, "lr": 1e-2, "stem_stride": 2, "stem_pool": True}  # the lesson's defaults
 
