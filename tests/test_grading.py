@@ -560,7 +560,6 @@ def test_memory_disk_processes_and_network_are_limited(graded):
     assert re.search(rf"ATTEMPTS no,no,{processes},no", text), text
     assert graded["rows"]["resources"]["total"] == str(FULL)
     assert graded["sleepers"] == []  # the processes it did start died with its sandbox
-    assert not list(Path("/sys/fs/cgroup/pids").glob("course-grade-*"))  # every sandbox's cgroup was removed
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from .guard import hash_snapshot, hash_tree, package_dir, restore_tree, snapshot
 from .judge import kernel_snippet, read_results
 from .kernel import Kernel, SandboxSpec
 from .results import ExerciseResult, SubmissionResult
-from .sandbox import Limits, ProcessCap, check_sandbox
+from .sandbox import Limits, ProcessCap, check_sandbox, remove_stale_process_caps
 
 __all__ = [
     "grade_submission",
@@ -267,6 +267,7 @@ def grade(
     batch goes. ``SandboxUnavailable`` (naming what to install) unless a sandbox works or ``sandbox=False``."""
     if sandbox:
         check_sandbox()
+        remove_stale_process_caps()  # left by a grader or worker that was killed before it could clean up
     header = "" if sandbox else NO_SANDBOX_WARNING
     if not sandbox:
         log(NO_SANDBOX_WARNING)
@@ -374,5 +375,7 @@ def grade(
         return final
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
+        if sandbox:
+            remove_stale_process_caps()  # the groups of workers that were killed mid-submission
         if on_main and old_term is not None:
             signal.signal(signal.SIGTERM, old_term)

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Limits", "ProcessCap", "SandboxUnavailable", "check_sandbox", "sandbox_command", "kernel_environment"]
+__all__ = [
+    "Limits",
+    "ProcessCap",
+    "remove_stale_process_caps",
+    "SandboxUnavailable",
+    "check_sandbox",
+    "sandbox_command",
+    "kernel_environment",
+]
 
 SCRATCH = "/sandbox/work"  # the submission's working directory inside the sandbox
 PACKAGE = "/sandbox/pkg"  # the grading build of course_utils (read-only)
@@ -143,6 +151,26 @@ class ProcessCap:
                 return
             except OSError:
                 time.sleep(0.1)
+
+
+def remove_stale_process_caps() -> list[Path]:
+    """Remove the pids cgroups whose creator is gone (a worker or grader that was killed); return them.
+
+    A group is named ``course-grade-<creator pid>-<token>``; a live creator's group (another batch running
+    at the same time) is left alone.
+    """
+    root = _pids_cgroup_root()
+    removed: list[Path] = []
+    for path in sorted(root.glob("course-grade-*")) if root is not None else []:
+        try:
+            creator = int(path.name.split("-")[2])
+            os.kill(creator, 0)  # raises ProcessLookupError once the creator has exited
+        except ProcessLookupError:
+            ProcessCap._remove(path)
+            removed.append(path)
+        except (ValueError, IndexError, PermissionError):
+            continue
+    return removed
 
 
 def sandbox_command(
