@@ -211,8 +211,8 @@ def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
     _write(folder, "resources", nb)
 
     nb = variant(solution)  # holds the batch: every cell under the per-cell timeout, the total over the budget
-    for _ in range(5):
-        nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("import time\ntime.sleep(12)\n"))
+    for _ in range(4):  # 4 × 8 s: each cell under the 15 s timeout, together over the 30 s budget
+        nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("import time\ntime.sleep(8)\n"))
     _write(folder, "slow", nb)
 
     (folder / "linker").mkdir()  # links to a classmate's notebook and to a folder of solutions
@@ -260,7 +260,7 @@ def _run_grader(tmp: Path, subs: Path, out: Path, *extra: str) -> subprocess.Com
             "--timeout",
             "15",
             "--budget",
-            "50",
+            "30",
             "--jobs",
             "2",
             "--package-dir",
@@ -565,7 +565,7 @@ def test_memory_disk_processes_and_network_are_limited(graded):
 @pytest.mark.slow
 def test_the_time_budget_stops_a_slow_notebook(graded):
     row = graded["rows"]["slow"]
-    assert row["ex00_conv2d"] == "0" and "over the time budget of 50 s" in row["reasons"]
+    assert row["ex00_conv2d"] == "0" and "over the time budget of 30 s" in row["reasons"]
     assert row["ex00_conv_output_shape"] == "2" and row["ex00_conv_cost"] == "3"  # defined before the budget ran out
 
 
