@@ -47,6 +47,23 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Join each run of consecutive ``stream`` outputs with the same name (stdout, stderr) into one output."""
+    merged: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.output_type == "stream"
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text = "".join(previous.text) + "".join(output.text)
+        else:
+            merged.append(output)
+    return merged
+
+
 def write(nb: nbformat.NotebookNode, path: str | Path) -> None:
     """Write ``nb`` in canonical form (normalised, validated, trailing newline)."""
     nb = normalize(nb)
@@ -63,7 +80,8 @@ def execute(
 ) -> nbformat.NotebookNode:
     """Execute a notebook top to bottom in a fresh ``python3`` kernel, in the notebook's own folder.
 
-    With ``save=True`` the executed notebook is written back in canonical form (what lessons store).
+    With ``save=True`` the executed notebook is written back in canonical form (what lessons store), each run of
+    consecutive stream outputs merged into one, so a re-run stores the same structure whatever the flush timing.
     """
     path = Path(path)
     nb = read(path)
@@ -76,6 +94,9 @@ def execute(
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
+    for cell in nb.cells:  # how a cell's printing splits into outputs depends on when the kernel flushed
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
     if save:
         write(nb, path)
     return nb

@@ -67,3 +67,19 @@ def test_a_normalisation_that_would_touch_a_source_is_refused(tmp_path: Path, mo
     monkeypatch.setattr(notebooks, "normalize", rewriting_normalize)
     assert main(["normalize", str(path)]) == 1
     assert path.read_text() == text
+
+
+@pytest.mark.slow  # starts a kernel
+def test_execute_stores_one_stream_output_however_the_kernel_flushed(tmp_path: Path) -> None:
+    """Two prints separated by a flush and a pause arrive as two stream messages; the stored notebook has one."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import sys, time\nprint('a'); sys.stdout.flush(); time.sleep(0.3)\nprint('b')\nprint('e', file=sys.stderr)"
+        )
+    ]
+    path = tmp_path / "flushed.ipynb"
+    nbformat.write(nb, str(path))
+    notebooks.execute(path, timeout=60)
+    outputs = [(o.output_type, o.name, o.text) for o in nbformat.read(str(path), as_version=4).cells[0].outputs]
+    assert outputs == [("stream", "stdout", "a\nb\n"), ("stream", "stderr", "e\n")]
