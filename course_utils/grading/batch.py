@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -36,6 +37,8 @@ __all__ = [
     "DEFAULT_BUDGET",
     "DEFAULT_OUTPUT_CAP",
     "NO_SANDBOX_WARNING",
+    "WORK_ROOT_PREFIX",
+    "remove_stale_work_roots",
 ]
 
 DEFAULT_TIMEOUT = 60
@@ -228,14 +231,48 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated(f"signal {signum}")
 
 
+WORK_ROOT_PREFIX = "course-grade-"
+
+
 def _work_root() -> Path:
-    """The batch's temporary folder (hidden inputs live here, the parent removes it on any exit). Its path must
-    be short: the kernel's IPC sockets are made inside it and a socket path has at most 107 bytes."""
-    root = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    """The batch's temporary folder ``course-grade-<grader pid>-XXXX`` (hidden inputs live here; the grader removes
+    it on any exit it survives, and the next batch removes it after a SIGKILL). Its path must be short: the
+    kernel's IPC sockets are made inside it and a socket path has at most 107 bytes."""
+    prefix = f"{WORK_ROOT_PREFIX}{os.getpid()}-"
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     if len(str(root)) > 80:  # + '/s-XXXXXXXX/io/k-NNNNN'
         root.rmdir()
-        root = Path(tempfile.mkdtemp(prefix="course-grade-", dir="/tmp"))
+        root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     return root
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_work_roots() -> list[Path]:
+    """Remove the temporary folders of graders that were killed with no chance to clean up (SIGKILL, power loss);
+    return them. Only this user's real folders ``course-grade-<pid>-*`` whose grader ``pid`` is gone are removed:
+    a live batch's folder is left alone, and a link or someone else's folder is never followed."""
+    removed: list[Path] = []
+    for parent in sorted({Path(tempfile.gettempdir()), Path("/tmp")}):  # noqa: S108 - where _work_root falls back
+        for path in sorted(parent.glob(f"{WORK_ROOT_PREFIX}*")):
+            try:
+                pid = int(path.name[len(WORK_ROOT_PREFIX) :].split("-")[0])
+                info = path.lstat()
+            except (ValueError, OSError):
+                continue
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or _is_running(pid):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
@@ -268,6 +305,7 @@ def grade(
     if sandbox:
         check_sandbox()
         remove_stale_process_caps()  # left by a grader or worker that was killed before it could clean up
+    remove_stale_work_roots()  # hidden inputs of a grader killed by SIGKILL are not left lying about
     header = "" if sandbox else NO_SANDBOX_WARNING
     if not sandbox:
         log(NO_SANDBOX_WARNING)
