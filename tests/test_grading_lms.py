@@ -9,6 +9,7 @@ import dataclasses
 import io
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -208,11 +209,16 @@ def test_the_roster_columns_are_the_entry_fields():
         ("student,canvas id\nalice,101\n", ["canvas"], "row 1: unknown column 'canvas id'; the columns are student,"),
         ("student,email,Email\na,x,y\n", ["moodle"], "row 1: column 'email' appears twice"),
         ("student,canvas_id\nalice,101\nbob\n", ["canvas"], "row 3: 1 fields, its header has 2"),
+        ("student,canvas_id\nalice,101\n\nbob\n", ["canvas"], "row 4: 1 fields"),  # a blank row still counts
         ("student,canvas_id\n ,101\n", ["canvas"], "row 2, column 'student': empty"),
         ("student,canvas_id\nalice,101\nalice,102\n", ["canvas"], "rows 2 and 3, column 'student': both are 'alice'"),
         ("student,email\na,x@e.org\nb,x@e.org\n", ["moodle"], "rows 2 and 3, column 'email': both are 'x@e.org'"),
         ("student,email\nalice,a@e.org\n", ["canvas"], "row 1: Canvas needs a column canvas_id, sis_user_id"),
-        ("student,canvas_id,sis_login_id\na,1,x\nb,,\n", ["canvas"], "row 3 (student 'b'): canvas_id / sis_login_id"),
+        (
+            "student,canvas_id,sis_login_id\na,1,x\nb,,\n",
+            ["canvas"],
+            "row 3 (student 'b'): no canvas_id / sis_login_id",
+        ),
         ("student,canvas_id\nalice,101\n", ["moodle"], "row 1: Moodle needs a column email, idnumber, username"),
         ("student,email,username\na,,ua\n", ["moodle"], "row 2 (student 'a'), column 'email': empty"),
         ("", ["canvas"], "is empty: expected a header row"),
@@ -242,6 +248,9 @@ def test_bad_gradebooks_are_refused_naming_file_row_and_column(tmp_path):
     path = tmp_path / "g.csv"
     path.write_text("submission,lesson,total,max\na__00_x,00,seven,9\n", encoding="utf-8")
     with pytest.raises(LmsInputError, match=r"g.csv, row 2, column 'total': 'seven' is not a number"):
+        read_gradebook(path)
+    path.write_text("# WARNING\nsubmission,lesson,total,max\n\na__00_x,00,7\n", encoding="utf-8")
+    with pytest.raises(LmsInputError, match=r"g.csv, row 4: 3 fields, its header has 4"):  # as a spreadsheet counts
         read_gradebook(path)
     path.write_text("submission,total\na__00_x,7\n", encoding="utf-8")
     with pytest.raises(LmsInputError, match=r"no column 'lesson', 'max' in its header"):
@@ -362,3 +371,22 @@ def test_grade_writes_the_lms_files_after_the_batch(tmp_path, capsys, monkeypatc
         b"Email address,Exercises 00 (4567)\r\nbob@e.org,0\r\nalice@e.org,0\r\n"
     )
     assert (tmp_path / "out" / "g.csv").read_text().startswith("# WARNING: graded with --no-sandbox")
+
+
+def test_the_readme_lms_commands_and_roster_are_what_the_code_accepts(tmp_path):
+    """The README's commands parse with the real parser, and its example roster reads for both formats."""
+    import shlex
+
+    from course_utils.__main__ import build_parser
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\s*python -m course_utils ((?:grade|export-grades) .*--format .*)$", readme, re.M)
+    assert len(commands) >= 3
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command))
+        assert parse_formats(args.format) and parse_assignment_titles(args.assignment or []) is not None
+    (example,) = re.findall(r"```csv\n(.*?)```", readme, re.S)
+    roster = read_roster(_roster(tmp_path, textwrap.dedent(example)))
+    assert roster.entries["alice"] == RosterEntry(
+        "alice", 2, name="Smith, Alice", canvas_id="4711", sis_login_id="asmith", email="alice@example.org"
+    )

@@ -153,7 +153,7 @@ def _read_text(path: Path, what: str) -> str:
 
 def _records(path: Path, text: str, what: str) -> list[list[str]]:
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if row]
+        return list(csv.reader(io.StringIO(text, newline=""), strict=True))  # blank rows kept: rows count as shown
     except csv.Error as err:
         raise LmsInputError(f"{what} {path}: not valid CSV: {err}") from None
 
@@ -168,7 +168,7 @@ def read_gradebook(path: str | Path) -> tuple[list[Grade], str]:
     while lines and lines[0].startswith("#"):
         notes.append(lines.pop(0).lstrip("#").strip())
     records = _records(path, "".join(lines), "gradebook")
-    if not records:
+    if not any(records):
         raise LmsInputError(f"gradebook {path} is empty: expected the CSV that `grade --out` writes")
     header, rows = records[0], records[1:]
     missing = [c for c in ("submission", "lesson", "total", "max") if c not in header]
@@ -179,7 +179,9 @@ def read_gradebook(path: str | Path) -> tuple[list[Grade], str]:
         )
     where = {c: header.index(c) for c in ("submission", "lesson", "total", "max")}
     grades = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=2 + len(notes)):  # as a spreadsheet numbers the file's rows
+        if not row:
+            continue
         if len(row) != len(header):
             raise LmsInputError(f"gradebook {path}, row {number}: {len(row)} fields, its header has {len(header)}")
         values = {}
@@ -253,8 +255,8 @@ def _check_ids_for(
         for e in entries:
             if not any(getattr(e, c) for c in CANVAS_IDS):
                 raise LmsInputError(
-                    f"roster {path}, row {e.row} (student {e.student!r}): {' / '.join(c for c in CANVAS_IDS if c in columns)} "
-                    "is empty; Canvas needs one of them to find the student"
+                    f"roster {path}, row {e.row} (student {e.student!r}): no "
+                    f"{' / '.join(c for c in CANVAS_IDS if c in columns)}; Canvas needs one of them to find the student"
                 )
     if "moodle" in formats:
         id_field = next((c for c in MOODLE_IDS if c in columns), "")
@@ -290,11 +292,13 @@ def read_roster(path: str | Path, formats: Sequence[str] = FORMATS) -> Roster:
     """Read and check ``path`` for ``formats``; ``LmsInputError`` naming the file, row and column otherwise."""
     path = Path(path)
     records = _records(path, _read_text(path, "roster"), "roster")
-    if not records:
+    if not records or not records[0]:
         raise LmsInputError(f"roster {path} is empty: expected a header row (student, ...) and one row per student")
     columns = _roster_header(path, records[0])
     entries = []
     for number, row in enumerate(records[1:], start=2):
+        if not row:
+            continue
         if len(row) != len(columns):
             raise LmsInputError(f"roster {path}, row {number}: {len(row)} fields, its header has {len(columns)}")
         values = {c: v.strip() for c, v in zip(columns, row, strict=True)}
