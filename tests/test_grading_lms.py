@@ -66,9 +66,25 @@ def test_canvas_file_without_a_roster_is_exact(tmp_path):
     )
 
 
-def _canvas_importer_reads(rows: list[list[str]]) -> dict[str, object]:
-    """The checks of Canvas's own importer (instructure/canvas-lms lib/gradebook_importer.rb: header?,
-    update_column_count, check_for_non_student_row, Assignment.title_and_id), restated to test our file."""
+def _canvas_separator(text: str) -> str:
+    """Canvas's importer guesses the separator from the first three lines (identify_delimiter): a separator
+    counts only if it splits every line into as many fields, and semicolons win only with more fields."""
+    lines = re.findall(r"[^\n]*\n|[^\n]+$", text)[:3]
+    counts = {";": 0, ",": 0}
+    for sep in counts:
+        try:
+            sizes = {len(next(csv.reader([line], delimiter=sep, strict=True), [])) for line in lines}
+        except csv.Error:  # Ruby's MalformedCSVError, e.g. a quoted line break cut by readline
+            continue
+        counts[sep] = sizes.pop() if len(sizes) == 1 else 0
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def _canvas_importer_reads(path: Path) -> dict[str, object]:
+    """The checks of Canvas's own importer (instructure/canvas-lms lib/gradebook_importer.rb: identify_delimiter,
+    header?, update_column_count, check_for_non_student_row, Assignment.title_and_id), restated to test our file."""
+    assert _canvas_separator(path.read_text(encoding="utf-8")) == ","
+    rows = _rows(path)
     header = rows[0]
     assert len(header) > 3 and "Student" in header[0] and "ID" in header[1]
     student_columns = 3
@@ -85,7 +101,7 @@ def _canvas_importer_reads(rows: list[list[str]]) -> dict[str, object]:
 def test_canvas_file_passes_the_checks_of_canvas_own_importer(tmp_path):
     titles = parse_assignment_titles(["03=Exercises 03 — Inception (4567)"])
     write_lms_files(GRADES, tmp_path / "gradebook.csv", ["canvas"], titles=titles)
-    seen = _canvas_importer_reads(_rows(tmp_path / "gradebook.canvas.csv"))
+    seen = _canvas_importer_reads(tmp_path / "gradebook.canvas.csv")
     assert seen["student_columns"] == 5  # Student, ID, SIS User ID, SIS Login ID, Section
     assert seen["assignment_ids"] == [None, "4567"]  # lesson 00 by title (or new); lesson 03 is assignment 4567
     assert seen["points"] == {"Exercises 00": "9", "Exercises 03 — Inception (4567)": "12"}
@@ -182,6 +198,10 @@ def test_assignment_titles_are_checked():
     for bad in ("3=x", "03", "03=", "ab=x"):
         with pytest.raises(LmsInputError, match="expected LESSON=TITLE"):
             parse_assignment_titles([bad])
+    with pytest.raises(LmsInputError, match="Canvas ignores a column whose title contains 'Final Grade'"):
+        parse_assignment_titles(["10=Final Grade project"])
+    with pytest.raises(LmsInputError, match="is the name of a student column"):
+        parse_assignment_titles(["03=email address"])
     with pytest.raises(LmsInputError, match="lesson 03 is given twice"):
         parse_assignment_titles(["03=a", "03=b"])
     with pytest.raises(LmsInputError, match="share the column title 'Same'"):
@@ -271,6 +291,7 @@ def test_odd_names_are_quoted_and_read_back_exactly(tmp_path):
     roster = read_roster(_roster(tmp_path, "\n".join(lines) + "\n"))
     grades = [Grade(f"s{i}__00_x", "00", i, 9) for i in range(len(ODD))]
     write_lms_files(grades, tmp_path / "g.csv", ["canvas", "moodle"], roster)
+    assert _canvas_importer_reads(tmp_path / "g.canvas.csv")["titles"] == ["Exercises 00"]
     stripped = [n.strip() for n in ODD]  # the roster's values are stripped of surrounding spaces
     assert [r[0] for r in _rows(tmp_path / "g.canvas.csv")[2:]] == stripped
     assert [r[0] for r in _rows(tmp_path / "g.moodle-00.csv")[1:]] == stripped

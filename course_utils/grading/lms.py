@@ -105,6 +105,18 @@ MOODLE_HEADERS = {"email": "Email address", "idnumber": "ID number", "username":
 MOODLE_MAP_TO = {"email": "useremail", "idnumber": "useridnumber", "username": "username"}  # its "Map to" values
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "    Points Possible"  # as Canvas's exporter writes it; the importer looks for the words
+# Canvas's importer drops every column whose title contains one of these (NON_ASSIGNMENT_COLUMN_HEADERS)
+CANVAS_NOT_ASSIGNMENTS = (
+    "Current Score",
+    "Current Points",
+    "Current Grade",
+    "Final Score",
+    "Final Points",
+    "Final Grade",
+    "Override Score",
+    "Override Grade",
+    "Override Status",
+)
 
 
 class LmsInputError(ValueError):
@@ -338,8 +350,20 @@ def parse_assignment_titles(values: Iterable[str]) -> dict[str, str]:
             raise LmsInputError(f"--assignment {value!r}: expected LESSON=TITLE, e.g. --assignment '03=Exercises 03'")
         if lesson in titles:
             raise LmsInputError(f"--assignment: lesson {lesson} is given twice")
+        _check_title(title)
         titles[lesson] = title
     return titles
+
+
+def _check_title(title: str) -> None:
+    """A title the LMS would not read as a grade column: a student column, or one Canvas drops as a total."""
+    dropped = [words for words in CANVAS_NOT_ASSIGNMENTS if words in title]
+    if dropped:
+        raise LmsInputError(
+            f"--assignment title {title!r}: Canvas ignores a column whose title contains {dropped[0]!r}"
+        )
+    if title.casefold() in {h.casefold() for h in (*CANVAS_HEADER, *MOODLE_HEADERS.values())}:
+        raise LmsInputError(f"--assignment title {title!r} is the name of a student column; choose another")
 
 
 def default_title(lesson: str) -> str:
