@@ -209,6 +209,13 @@ def test_assignment_titles_are_checked():
     assert "lesson 07: no submission" in match_students(GRADES, titles={"07": "x"}).notes[0]
 
 
+def test_a_roster_read_for_one_format_is_checked_again_for_another(tmp_path):
+    roster = read_roster(_roster(tmp_path, "student,canvas_id\nalice,101\n"), ["canvas"])
+    with pytest.raises(LmsInputError, match="row 1: Moodle needs a column email, idnumber, username"):
+        write_lms_files(GRADES, tmp_path / "g.csv", ["moodle"], roster)
+    assert not list(tmp_path.glob("g.*"))
+
+
 def test_formats_are_checked():
     assert parse_formats(["canvas", "Moodle,canvas"]) == ["canvas", "moodle"]
     with pytest.raises(LmsInputError, match="--format 'blackboard' is not supported: choose from canvas, moodle"):

@@ -520,6 +520,8 @@ def write_lms_files(
 ) -> ExportReport:
     """Write one LMS file per format (Moodle: per lesson) beside the gradebook ``out``; return what was written,
     what was left out (problems) and the notes."""
+    if roster is not None:  # read for other formats, perhaps: check it has what these need
+        _check_ids_for(roster.path, roster.columns, list(roster.entries.values()), formats)
     export = match_students(grades, roster, titles)
     id_field = roster.moodle_field if roster is not None else "username"
     inputs = [Path(out)] + ([roster.path] if roster is not None else [])
@@ -528,6 +530,8 @@ def write_lms_files(
         if fmt == "canvas":
             (path,) = lms_paths(out, fmt, export.lessons)
             planned.append((fmt, path, canvas_rows(export), "Canvas: Grades > Import, choose this file"))
+            if not export.lessons:
+                export.notes.append("canvas: no lesson has a grade to export, so the Canvas file has no grade column")
         else:
             how = f"Moodle: Grades > Import > CSV file; map {MOODLE_HEADERS[id_field]!r} to {MOODLE_MAP_TO[id_field]}"
             for lesson, path in zip(export.lessons, lms_paths(out, fmt, export.lessons), strict=True):
