@@ -5,6 +5,8 @@ Commands
   normalize PATH... [--check]          store notebooks in canonical form (metadata only; sources, outputs kept)
   build-exercises                      write exercises/ from solutions/ (solution regions become stubs)
   grade PATH... --out gradebook.csv    grade submitted exercise notebooks in fresh kernels
+        [--format canvas,moodle] [--roster roster.csv] [--assignment NN=TITLE]   and write LMS import files
+  export-grades gradebook.csv --format canvas|moodle [--roster roster.csv]  LMS files from a gradebook, no regrading
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
+
+    from .grading.lms import Grade, Roster
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
@@ -83,13 +89,62 @@ def _cmd_build_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class _LmsOptions:
+    formats: list[str]
+    roster: Roster | None
+    titles: dict[str, str]
+
+
+def _lms_options(args: argparse.Namespace, command: str) -> _LmsOptions | None:
+    """--format, --roster and --assignment, checked before anything is graded; None after printing the error."""
+    from .grading.lms import LmsInputError, parse_assignment_titles, parse_formats, read_roster
+
+    if not args.format:
+        if args.roster or args.assignment:
+            print(f"{command}: --roster and --assignment need --format canvas or moodle", file=sys.stderr)
+            return None
+        return _LmsOptions([], None, {})
+    try:
+        formats = parse_formats(args.format)
+        roster = read_roster(args.roster, formats) if args.roster else None
+        return _LmsOptions(formats, roster, parse_assignment_titles(args.assignment or []))
+    except LmsInputError as err:
+        print(f"{command}: {err}", file=sys.stderr)
+        return None
+
+
+def _export_lms(grades: Sequence[Grade], out: str, options: _LmsOptions, command: str) -> int:
+    """Write the LMS files; print each with how to import it, the notes, and (exit 1) what was left out."""
+    from .grading.lms import LmsInputError, write_lms_files
+
+    try:
+        report = write_lms_files(grades, out, options.formats, options.roster, options.titles)
+    except LmsInputError as err:
+        print(f"{command}: {err}", file=sys.stderr)
+        return 2
+    for fmt, path, how in report.written:
+        print(f"{fmt}: wrote {path} ({how})")
+    for note in report.notes:
+        print(f"note: {note}")
+    for problem in report.problems:
+        print(f"{command}: left out of the LMS files: {problem}", file=sys.stderr)
+    if report.problems:
+        print(f"{command}: {len(report.problems)} grade(s) could not be exported (listed above)", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .grading import SandboxUnavailable, feedback_dir, grade
     from .grading.batch import Terminated
+    from .grading.lms import grades_from_results
 
     missing = [path for path in args.paths if not Path(path).exists()]
     if missing:
         print(f"grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    lms = _lms_options(args, "grade")
+    if lms is None:
         return 2
     try:
         results = grade(
@@ -111,7 +166,39 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print(f"grade: stopped; what was graded is kept in {args.out} (--resume goes on)", file=sys.stderr)
         return 130
     print(f"{len(results)} submissions graded: {args.out} (feedback in {feedback_dir(args.out)}/)")
-    return 0
+    return _export_lms(grades_from_results(results), args.out, lms, "grade") if lms.formats else 0
+
+
+def _cmd_export_grades(args: argparse.Namespace) -> int:
+    from .grading.lms import LmsInputError, read_gradebook
+
+    lms = _lms_options(args, "export-grades")
+    if lms is None:
+        return 2
+    try:
+        grades, note = read_gradebook(args.gradebook)
+    except LmsInputError as err:
+        print(f"export-grades: {err}", file=sys.stderr)
+        return 2
+    if note:
+        print(f"export-grades: the gradebook says: {note}", file=sys.stderr)
+    return _export_lms(grades, args.gradebook, lms, "export-grades")
+
+
+def _add_lms_options(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument(
+        "--format",
+        action="append",
+        required=required,
+        help="LMS import file to write beside the gradebook: canvas, moodle (repeat or comma-separate)",
+    )
+    p.add_argument("--roster", default=None, help="CSV mapping submission folders to LMS student IDs (see README)")
+    p.add_argument(
+        "--assignment",
+        action="append",
+        metavar="NN=TITLE",
+        help="LMS column title of lesson NN (default 'Exercises NN'); Canvas: 'Title (ID)' names an assignment",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--package-dir", default=None, help="course_utils folder to guard (default: the imported package's folder)"
     )
+    _add_lms_options(p, required=False)
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("export-grades", help="write LMS import files from an existing gradebook (no regrading)")
+    p.add_argument("gradebook", help="the gradebook CSV that `grade --out` wrote")
+    _add_lms_options(p, required=True)
+    p.set_defaults(func=_cmd_export_grades)
     return parser
 
 

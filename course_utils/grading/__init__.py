@@ -1,5 +1,5 @@
 """Classroom grading: ``python -m course_utils grade PATH... --out gradebook.csv [--timeout S] [--budget S]
-[--jobs N] [--resume] [--no-sandbox]``.
+[--jobs N] [--resume] [--no-sandbox] [--format canvas,moodle [--roster roster.csv]]``.
 
 A submission is untrusted code. One concern per module::
 
@@ -10,6 +10,8 @@ A submission is untrusted code. One concern per module::
     kernel     runs the notebook (per-cell timeout, wall-clock budget, every message against the output cap)
     judge      hidden cases in, bounded values out (never unpickled); verdicts computed in the grader's process
     gradebook  CSV + feedback + resume state, written atomically after every submission
+    lms        Canvas and Moodle import files from the gradebook (``--format``, ``export-grades``): students by
+               folder name or a roster; whoever cannot be placed is listed, never dropped silently
     batch      grade_submission / grade: every submission gets a row; temp folders removed on any exit
 
 What the grader guarantees, each claim proved by the test named (``tests/test_grading*.py``; the README's
