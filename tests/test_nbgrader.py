@@ -257,3 +257,20 @@ def test_make_test_nbgrader_installs_the_extra_when_missing_and_ci_runs_it():
     assert "-m nbgrader" in commands and "tests/test_nbgrader.py" in commands
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test-nbgrader" in ci.split('if [ -n "${CI:-}" ]; then', 1)[1], ".ci/run must run it under CI"
+
+
+@needs_nbgrader
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name[:2])
+def test_every_lesson_passes_nbgraders_metadata_check_and_solution_clearing(path):
+    """What stopped generate_assignment before (every lesson, in-process: no kernel): nbgrader's own schema-3
+    validator and ClearSolutions with enforce_metadata, which refuses a solution region outside a solution cell."""
+    from nbgrader.nbgraderformat import MetadataValidator
+    from nbgrader.preprocessors import ClearSolutions
+
+    nb = notebooks.read(path)
+    MetadataValidator().validate_nb(nb)
+    released, _ = ClearSolutions(enforce_metadata=True).preprocess(nb, {})
+    assert not any("### BEGIN SOLUTION" in cell.source for cell in released.cells)
+    assert sum("raise NotImplementedError()" in cell.source for cell in released.cells) == len(
+        checks.exercises_for_lesson(path.name[:2])
+    )
