@@ -2,7 +2,7 @@
 #   make lab    set up .venv (if needed) and open the course in JupyterLab
 #   make test   set up .venv (if needed) and run the whole test suite
 #   make check  the edit-test loop (under a minute): lint, types, the unit tests without notebooks or slow tests
-# Everything else is optional: bench, site, test-browser, exercises, clean.
+# Everything else is optional: bench, site, test-browser, test-nbgrader, exercises, clean.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +13,7 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL   = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS   ?= 2
 
-.PHONY: setup lab lint types check test test-fast test-browser bench site exercises clean bubblewrap bench-grading
+.PHONY: setup lab lint types check test test-fast test-browser test-nbgrader bench site exercises clean bubblewrap bench-grading
 
 setup: $(STAMP)
 
@@ -77,6 +77,12 @@ test-browser: setup
 	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet -e ".[browser]" \
 	  || echo "test-browser: could not install Playwright; the browser tests will skip"
 	$(PY) -m pytest -m browser -p no:cacheprovider -rs tests/browser
+
+# nbgrader 0.9.6 as shipped (the optional extra .[nbgrader], installed into .venv when missing): in a temporary
+# course folder, generate_assignment, autograde (a solution and a stub of two lessons) and export (~2 minutes).
+test-nbgrader: setup bubblewrap
+	@$(PY) -c "import nbgrader" 2>/dev/null || $(PY) -m pip install --quiet -e ".[nbgrader]"
+	$(PY) -m pytest -m nbgrader -p no:cacheprovider -rs tests/test_nbgrader.py
 
 # Speed goals live here, not in timed tests. On a busy machine pass BENCH_ARGS="--threads 1".
 bench: setup

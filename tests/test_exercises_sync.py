@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +11,32 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils import checks, notebooks
-from course_utils.exercises import BEGIN, END, MAX_LINE, MarkerError, build_all, build_notebook, strip_solutions
+from course_utils.exercises import (
+    BEGIN,
+    END,
+    MAX_LINE,
+    MarkerError,
+    build_all,
+    build_notebook,
+    nbgrader_metadata,
+    strip_solutions,
+    with_nbgrader_metadata,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 
 
+def _solutions_copy(folder: Path) -> Path:
+    """A copy of solutions/ in ``folder`` (build_all writes nbgrader's metadata into the solutions it is given)."""
+    copy = folder / "solutions"
+    shutil.copytree(ROOT / "solutions", copy)
+    return copy
+
+
 def test_exercises_folder_is_exactly_the_generated_one(tmp_path):
-    build_all(ROOT / "solutions", tmp_path)
-    expected = {p.name: p.read_bytes() for p in tmp_path.glob("*.ipynb")}
+    build_all(_solutions_copy(tmp_path), tmp_path / "exercises")
+    expected = {p.name: p.read_bytes() for p in (tmp_path / "exercises").glob("*.ipynb")}
     actual = {p.name: p.read_bytes() for p in EXERCISES}
     assert sorted(actual) == sorted(expected), (
         "exercises/ and solutions/ hold different notebooks: run `make exercises`"
@@ -36,7 +54,7 @@ def test_cli_builds_into_a_given_folder(tmp_path):
             "course_utils",
             "build-exercises",
             "--solutions",
-            str(ROOT / "solutions"),
+            str(_solutions_copy(tmp_path)),
             "--exercises",
             str(tmp_path),
         ],
@@ -152,3 +170,92 @@ def test_a_task_comment_gives_a_stub_with_the_task_only():
 def test_solution_notebooks_state_tasks_not_hints():
     for path in sorted((ROOT / "solutions").glob("0[0-8]_*.ipynb")):
         assert "# Hint:" not in path.read_text(), f"{path.name}: stubs must give the task (# Task: ...), not a hint"
+
+
+# nbgrader's cell metadata in solutions/ (schema 3): written by build_all, never by hand.
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solutions_carry_exactly_the_nbgrader_metadata_the_builder_writes(path):
+    nb = notebooks.read(path)
+    stored = [cell.metadata.get("nbgrader") for cell in nb.cells]
+    assert stored == nbgrader_metadata(nb, str(path)), (
+        f"{path.name}: nbgrader metadata differs from what the builder writes: run `make exercises`"
+    )
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_every_solution_region_is_an_answer_cell_and_every_check_a_test_cell_worth_its_points(path):
+    for cell in notebooks.read(path).cells:
+        meta = cell.metadata["nbgrader"]
+        assert meta["schema_version"] == 3
+        if BEGIN in cell.source:  # nbgrader refuses a region outside a solution cell
+            assert (meta["solution"], meta["grade"], meta["locked"]) == (True, False, False)
+        elif "checks.ex" in cell.source and cell.cell_type == "code":
+            exercise = checks.get(meta["grade_id"])
+            assert f"checks.{exercise.name}(" in cell.source
+            assert (meta["grade"], meta["locked"], meta["points"]) == (True, True, exercise.points)
+        else:
+            assert (meta["solution"], meta["grade"], meta["locked"]) == (False, False, True)
+
+
+def test_a_solutions_folder_without_metadata_gets_the_committed_one_and_a_rebuild_writes_nothing(tmp_path):
+    solutions = _solutions_copy(tmp_path)
+    for path in solutions.glob("*.ipynb"):  # as after a helper's edit that dropped it, plus a hand edit
+        nb = notebooks.read(path)
+        for cell in nb.cells:
+            cell.metadata.pop("nbgrader", None)
+        nb.cells[0].metadata["nbgrader"] = {"grade": True, "points": 99}
+        notebooks.write(nb, path)
+    written = build_all(solutions, tmp_path / "exercises")
+    assert sorted(p.name for p in written if p.parent == solutions) == sorted(p.name for p in SOLUTIONS)
+    for path in SOLUTIONS:
+        assert (solutions / path.name).read_bytes() == path.read_bytes(), f"{path.name}: rebuilt metadata differs"
+    again = build_all(solutions, tmp_path / "exercises")
+    assert all(p.parent != solutions for p in again), "a second build rewrote solutions/ (not idempotent)"
+
+
+def test_learners_notebooks_carry_no_nbgrader_metadata():
+    """nbgrader would replace a solution-marked cell without markers by its own stub (the def line and the task
+    lost: tests/test_nbgrader.py shows it with nbgrader's ClearSolutions), so exercises/ carries none."""
+    for path in EXERCISES:
+        assert all("nbgrader" not in cell.metadata for cell in notebooks.read(path).cells), path.name
+
+
+def _demo(*cells):
+    return new_notebook(cells=[new_markdown_cell("# Exercises 00"), *cells])
+
+
+def test_metadata_marks_answers_tests_with_registry_points_and_locks_the_rest():
+    nb = _demo(
+        new_code_cell("import torch"),
+        new_code_cell(f"def f(x):\n    # Task: t\n    {BEGIN}\n    return x\n    {END}"),
+        new_code_cell("checks.ex00_conv_cost(f)"),
+        new_markdown_cell("the end"),
+    )
+    meta = with_nbgrader_metadata(nb, "nb")
+    assert [c.metadata["nbgrader"]["grade_id"] for c in meta.cells] == [
+        f"locked_{nb.cells[0].id}",
+        f"locked_{nb.cells[1].id}",
+        "ex00_conv_cost_answer",
+        "ex00_conv_cost",
+        f"locked_{nb.cells[4].id}",
+    ]
+    test_cell = meta.cells[3].metadata["nbgrader"]
+    assert test_cell["points"] == checks.get("ex00_conv_cost").points and test_cell["grade"] is True
+    assert "nbgrader" not in nb.cells[0].metadata, "the given notebook must not be modified"
+
+
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ([new_code_cell("checks.ex00_conv_cost(f)\nchecks.ex00_conv2d(g)")], "2 checks in one cell"),
+        ([new_code_cell("checks.ex00_no_such_check(f)")], "no exercise 'ex00_no_such_check'"),
+        ([new_code_cell(f"# Task: t\n{BEGIN}\n{END}")], "a solution cell with no check cell after it"),
+    ],
+)
+def test_metadata_refuses_what_nbgrader_could_not_score(cells, message):
+    with pytest.raises(MarkerError, match=message) as info:
+        nbgrader_metadata(_demo(*cells), "solutions/99_demo.ipynb")
+    assert "solutions/99_demo.ipynb, cell 1" in str(info.value)

@@ -73,8 +73,8 @@ def get(name: str) -> Exercise:
 def assert_pass(name: str, obj: object) -> None:
     """Print exercise ``name``'s verdict for ``obj`` and raise ``AssertionError`` unless it passes.
 
-    For graders that score a test cell by whether it raises (nbgrader's "autograded tests" cells); the course's
-    own check cells print and never raise.
+    For code that needs the raise wherever it runs; the course's own check cells print, and raise only under
+    nbgrader (``NBGRADER_EXECUTION`` set), which scores an "autograded tests" cell by whether it raises.
     """
     verdict = evaluate(get(name), obj)
     print(verdict.text)

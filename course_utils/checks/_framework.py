@@ -27,6 +27,7 @@ Create ``course_utils/checks/lessonNN.py`` with a module-level list ``EXERCISES`
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ __all__ = [
     "reset_hints",
     "stars",
     "MUTATION_HINT",
+    "under_nbgrader",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -508,15 +510,30 @@ def evaluate(exercise: Exercise, obj: Any, seed: int | None = None) -> Verdict:
     return judge_all(exercise, cases, results)
 
 
+def under_nbgrader() -> bool:
+    """Whether nbgrader is executing this notebook: it sets ``NBGRADER_EXECUTION`` ('autograde' in
+    ``nbgrader autograde``, 'validate' in ``nbgrader validate``) around the kernel it starts."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
 def make_checker(exercise: Exercise) -> Callable[[Any], None]:
-    """The function learners call in a check cell: prints one verdict, never raises for a wrong answer."""
+    """The function learners call in a check cell: prints one verdict, never raises for a wrong answer.
+
+    Under nbgrader (:func:`under_nbgrader`) the same call raises ``AssertionError`` with the verdict instead of
+    printing it when the exercise does not pass: nbgrader scores an "autograded tests" cell by whether it raises.
+    """
 
     def checker(obj: Any) -> None:
         try:
             verdict = evaluate(exercise, obj)
         except Exception as err:  # a bug in a check must still not throw a traceback wall at the learner
-            print(f"❌ {exercise.name}: the check itself failed ({type(err).__name__}: {err}); tell your instructor")
+            text = f"❌ {exercise.name}: the check itself failed ({type(err).__name__}: {err}); tell your instructor"
+            if under_nbgrader():
+                raise AssertionError(text) from err
+            print(text)
             return
+        if verdict.status != "pass" and under_nbgrader():
+            raise AssertionError(verdict.text)  # the traceback shows the verdict: not printed twice
         print(verdict.text)
 
     checker.__name__ = exercise.name
