@@ -133,14 +133,15 @@ def _ir_cases() -> list[Case]:
 
 
 def _ir_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases with expand_ratio = 1 (no expansion conv), half of them with a shortcut."""
     return [
         Case("width changes at stride 1 (no shortcut)", _ir_case(rng, 4, 6, 1, 6, 2, 4, 4)),
         Case("stride 2 keeping the width (no shortcut)", _ir_case(rng, 6, 6, 2, 6, 1, 7, 5)),
         Case("expand_ratio = 1 (no expansion conv)", _ir_case(rng, 8, 8, 1, 1, 2, 3, 3)),
         Case("expand_ratio = 1 with stride 2", _ir_case(rng, 8, 4, 2, 1, 1, 5, 5)),
         Case("expand_ratio = 3", _ir_case(rng, 5, 5, 1, 3, 1, 4, 6)),
-        Case("1×1 spatial size", _ir_case(rng, 4, 4, 1, 6, 2, 1, 1)),
-        Case("large inputs (ReLU6 clips at 6)", _ir_case(rng, 8, 8, 1, 6, 2, 4, 4, scale=30.0)),
+        Case("1×1 spatial size, expand_ratio = 1", _ir_case(rng, 4, 4, 1, 1, 2, 1, 1)),
+        Case("large inputs (ReLU6 clips at 6), expand_ratio = 1", _ir_case(rng, 8, 8, 1, 1, 2, 4, 4, scale=30.0)),
         Case(
             "random widths",
             _ir_case(rng, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 3)), 6, 2, 5, 4),
