@@ -3,6 +3,8 @@
 * ``digits()``: scikit-learn's bundled 8×8 handwritten digits (1,797 images, 10 classes) as tensors.
 * ``sample_photo()``: a real photo that ships inside matplotlib (Grace Hopper's portrait by default).
 * ``synthetic_feature_maps()``: feature maps whose per-pixel channel vectors lie near a known subspace.
+* ``nuisance_feature_maps()``: channel vectors whose strongest directions are a nuisance, beside a weak signal
+  direction (lesson 02's stress test; exercise 02's "what does PCA keep of the signal?").
 * ``conv_features()``: real multi-channel feature maps, a fixed seeded conv bank + ReLU run on a photo.
 * ``textured_shapes()``: a harder seeded image set, 10 classes of 32×32 textured shapes with colour cues,
   clutter and a class-irrelevant nuisance channel (lesson 09).
@@ -28,6 +30,8 @@ __all__ = [
     "sample_photo",
     "SyntheticMaps",
     "synthetic_feature_maps",
+    "NuisanceMaps",
+    "nuisance_feature_maps",
     "conv_features",
     "textured_shapes",
     "TEXTURED_SHAPES_CLASSES",
@@ -161,6 +165,57 @@ def synthetic_feature_maps(
     vectors = mean + z @ basis.T + noise * e  # (pixels, channels)
     x = vectors.reshape(n, height, width, channels).permute(0, 3, 1, 2).contiguous()
     return SyntheticMaps(x.float(), basis.float(), scales.float(), mean.float())
+
+
+class NuisanceMaps(NamedTuple):
+    """Feature maps with a high-variance nuisance beside a weak signal (see ``nuisance_feature_maps``)."""
+
+    x: np.ndarray  #: (n, channels, height, width) float32 feature maps
+    signal: np.ndarray  #: (channels,) float64 unit vector: the direction a task needs
+
+
+_NUISANCE_SCALES = (5.0, 4.0, 3.0)  # standard deviations of the nuisance directions (variance 25, 16, 9)
+
+
+def nuisance_feature_maps(
+    n: int = 2,
+    channels: int = 8,
+    height: int = 6,
+    width: int = 6,
+    nuisance: int = 3,
+    angle: float = 0.96,
+    offset: float = 3.0,
+    seed: int | np.random.Generator = 0,
+) -> NuisanceMaps:
+    """Pixels whose ``nuisance`` strongest directions carry nothing a task needs, and a weak signal direction.
+
+    In a random orthonormal basis ``q`` of the channel space, each pixel has standard deviation 5, 4, 3 along the
+    first ``nuisance`` (≤ 3) basis vectors, 1 along the next one (the signal's own direction) and 0.05 along the
+    rest, plus a random offset of size about ``offset``. ``signal`` points ``angle`` radians away from the strongest
+    nuisance direction towards its own: PCA's top-``nuisance`` subspace keeps about cos²(angle) of it (sampling
+    moves it a little).
+    ``seed`` is an int or a NumPy ``Generator`` (drawn from, as the checks do). Returns
+    ``NuisanceMaps(x, signal)`` with ``x: (n, channels, height, width)`` float32 and ``signal: (channels,)``.
+    """
+    n = positive_int("n", n)
+    channels = positive_int("channels", channels)
+    height = positive_int("height", height)
+    width = positive_int("width", width)
+    nuisance = positive_int("nuisance", nuisance)
+    if nuisance > len(_NUISANCE_SCALES) or nuisance >= channels:
+        raise ValueError(f"nuisance={nuisance} must be at most {len(_NUISANCE_SCALES)} and below channels={channels}")
+    for name, value in (("angle", angle), ("offset", offset)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ValueError(f"{name}={value!r} must be a finite number")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(integer("seed", seed))
+    q, _ = np.linalg.qr(rng.standard_normal((channels, channels)))
+    scales = np.full(channels, 0.05)
+    scales[:nuisance] = _NUISANCE_SCALES[:nuisance]
+    scales[nuisance] = 1.0
+    pixels = rng.standard_normal((n * height * width, channels)) * scales @ q.T + offset * rng.standard_normal(channels)
+    x = np.ascontiguousarray(pixels.reshape(n, height, width, channels).transpose(0, 3, 1, 2)).astype(np.float32)
+    signal = np.cos(angle) * q[:, 0] + np.sin(angle) * q[:, nuisance]
+    return NuisanceMaps(x, signal)
 
 
 def conv_features(

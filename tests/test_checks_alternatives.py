@@ -209,6 +209,65 @@ def compare_with_reduce(design_a, design_b, input_size):
     return {"cheaper": "a" if a < b else "b", "factor": max(a, b) / min(a, b)}
 
 
+def pareto_front_with_numpy(rows):
+    macs = np.array([r["macs"] for r in rows])
+    acc = np.array([r["accuracy"] for r in rows])
+    no_worse = (macs[:, None] <= macs[None, :]) & (acc[:, None] >= acc[None, :])
+    better = (macs[:, None] < macs[None, :]) | (acc[:, None] > acc[None, :])
+    dominated = (no_worse & better).any(axis=0)  # column j: some row i dominates row j
+    return [r["name"] for r, d in zip(rows, dominated, strict=True) if not d]
+
+
+def predict_by_sorting_with_an_extra_key(design_a, design_b):
+    cheaper, dearer = sorted([("a", design_a["macs"]), ("b", design_b["macs"])], key=lambda item: item[1])
+    return {"ratio": dearer[1] / cheaper[1], "winner": cheaper[0], "why": "digits accuracies are all close"}
+
+
+class InvertedResidualWithNamedStages(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1, expand_ratio=6):
+        super().__init__()
+        hidden = round(in_channels * expand_ratio)
+        self.expand = (
+            nn.Sequential(nn.Conv2d(in_channels, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6())
+            if expand_ratio != 1
+            else nn.Identity()
+        )
+        self.dw = nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False)
+        self.dw_bn = nn.BatchNorm2d(hidden)
+        self.project = nn.Conv2d(hidden, out_channels, 1, bias=False)
+        self.project_bn = nn.BatchNorm2d(out_channels)
+        self.keeps_shape = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        y = self.project_bn(self.project(F.relu6(self.dw_bn(self.dw(self.expand(x))))))
+        return y + x if self.keeps_shape else y
+
+
+class SqueezeExcitationWithLinear(nn.Module):
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        if channels % reduction != 0:
+            raise ValueError(f"reduction={reduction} does not divide channels={channels}")
+        self.gate = nn.Sequential(
+            nn.Linear(channels, channels // reduction), nn.ReLU(), nn.Linear(channels // reduction, channels)
+        )
+
+    @staticmethod
+    def param_count(channels, reduction):
+        hidden = channels // reduction
+        return (channels + 1) * hidden + (hidden + 1) * channels
+
+    def forward(self, x):
+        weights = torch.sigmoid(self.gate(x.mean(dim=(2, 3))))
+        return x * weights[:, :, None, None]
+
+
+def pointwise_backward_with_einsum(x, w, grad_out):
+    grad_x = np.einsum("oi,nohw->nihw", w, grad_out)
+    grad_w = np.einsum("nohw,nihw->oi", grad_out, x)
+    return grad_x, grad_w, grad_out.sum(axis=(0, 2, 3))
+
+
 ALTERNATIVES = [
     ("ex00_conv_output_shape", output_shape_with_floor),
     ("ex00_conv_cost", conv_cost_from_a_module),
@@ -237,6 +296,12 @@ ALTERNATIVES = [
     ("ex08_arithmetic_intensity", intensity_in_steps),
     ("ex08_roofline", roofline_with_if),
     ("ex08_compare_designs", compare_with_reduce),
+    # ex09_build_at_budget: a bisection over the widths passes in tests/test_checks_09.py (each case builds models)
+    ("ex09_pareto_front", pareto_front_with_numpy),
+    ("ex09_predict_accuracy_per_mac", predict_by_sorting_with_an_extra_key),
+    ("ex10_inverted_residual", InvertedResidualWithNamedStages),
+    ("ex10_squeeze_excitation", SqueezeExcitationWithLinear),
+    ("ex10_pointwise_backward", pointwise_backward_with_einsum),
 ]
 
 

@@ -272,9 +272,8 @@ def test_hint_gives_the_next_level_each_call(capsys):
 
 def test_every_exercise_has_three_levels_and_a_difficulty():
     for name, exercise in checks.all_exercises().items():
-        if exercise.lesson <= "08":
-            assert len(exercise.hints) == 3 and len(set(exercise.hints)) == 3, name
-            assert 1 <= exercise.difficulty <= 3, name
+        assert len(exercise.hints) == 3 and len(set(exercise.hints)) == 3, name
+        assert 1 <= exercise.difficulty <= 3, name
 
 
 def test_a_failed_verdict_offers_the_hint():
@@ -414,6 +413,9 @@ def _mutate_first(args):
         if isinstance(arg, list) and arg:
             arg.append(arg[0])
             return i
+        if isinstance(arg, dict):
+            arg["changed"] = True
+            return i
     return None
 
 
@@ -440,10 +442,7 @@ def _mutating(solution, changed):
     return mutating
 
 
-EXERCISES_00_08 = [e for e in checks.all_exercises().values() if e.lesson <= "08"]
-
-
-@pytest.mark.parametrize("exercise", EXERCISES_00_08, ids=lambda e: e.name)
+@pytest.mark.parametrize("exercise", list(checks.all_exercises().values()), ids=lambda e: e.name)
 def test_every_exercise_reports_an_input_changed_in_place(exercise, exercise_namespaces):
     solution = exercise_namespaces[exercise.lesson][0][exercise.target]
     changed: list[bool] = []

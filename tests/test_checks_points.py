@@ -273,6 +273,84 @@ WRONG_BRANCH += [
 ]
 
 
+# -- lessons 09 and 10 -----------------------------------------------------------------------------------------------
+def budget_stem_of_the_images(family, mac_budget, in_channels, image_size, stem_stride, stem_pool):
+    """Right for lesson 09's images; builds and counts every member with their stem (stride 2, pool) on digits too."""
+    from course_utils import families
+    from course_utils.counting import profile
+
+    best, width = None, 8
+    while width <= 256:
+        model = families.build(family, width, in_channels, 10, 2, True)
+        if profile(model, (1, in_channels, image_size, image_size)).total_macs > mac_budget:
+            break
+        best, width = model, width + 4
+    return best
+
+
+def pareto_twins_drop_each_other(rows):
+    return [
+        r["name"]
+        for r in rows
+        if not any(o is not r and o["macs"] <= r["macs"] and o["accuracy"] >= r["accuracy"] for o in rows)
+    ]
+
+
+def predict_always_a(design_a, design_b):
+    a, b = design_a["macs"], design_b["macs"]
+    return {"winner": "a", "ratio": max(a, b) / min(a, b)}
+
+
+class InvertedResidualAlwaysExpands(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1, expand_ratio=6):
+        super().__init__()
+        hidden = int(round(in_channels * expand_ratio))
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, 1, bias=False),  # kept when expand_ratio == 1
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+        self.shortcut = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        return x + self.body(x) if self.shortcut else self.body(x)
+
+
+class SqueezeExcitationNoCheck(nn.Module):
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, channels // reduction, 1)
+        self.fc2 = nn.Conv2d(channels // reduction, channels, 1)
+
+    @staticmethod
+    def param_count(channels, reduction):
+        return 2 * channels * (channels // reduction) + channels // reduction + channels
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3), keepdim=True)))))
+
+
+def backward_first_image_only(x, w, grad_out):
+    n, c_in, h, ww = x.shape
+    xs, dy = x.reshape(n, c_in, h * ww), grad_out.reshape(n, w.shape[0], h * ww)
+    return (w.T @ dy).reshape(x.shape), dy[0] @ xs[0].T, dy[0].sum(axis=1)
+
+
+WRONG_BRANCH += [
+    ("ex09_build_at_budget", budget_stem_of_the_images, "the images' stem used on digits"),
+    ("ex09_pareto_front", pareto_twins_drop_each_other, "identical rows dominate each other"),
+    ("ex09_predict_accuracy_per_mac", predict_always_a, "always 'a'"),
+    ("ex10_inverted_residual", InvertedResidualAlwaysExpands, "the expansion kept at expand_ratio = 1"),
+    ("ex10_squeeze_excitation", SqueezeExcitationNoCheck, "no check that reduction divides channels"),
+    ("ex10_pointwise_backward", backward_first_image_only, "grad_w and grad_b of the first image only"),
+]
+
+
 @pytest.mark.parametrize(("name", "wrong", "what"), WRONG_BRANCH, ids=[f"{n}: {w}" for n, _, w in WRONG_BRANCH])
 def test_a_wrong_branch_earns_at_most_half_the_points(name, wrong, what):
     points = checks.get(name).points

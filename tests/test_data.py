@@ -100,3 +100,23 @@ def test_conv_features_shape_relu_and_determinism():
 def test_bad_inputs_are_named(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("angle", [0.3, 0.96])
+def test_nuisance_maps_pca_keeps_cos_squared_of_the_signal_until_it_passes_the_nuisance(angle):
+    maps = data.nuisance_feature_maps(n=4, channels=8, height=8, width=8, nuisance=3, angle=angle, seed=1)
+    assert maps.x.shape == (4, 8, 8, 8) and maps.x.dtype == np.float32
+    assert np.isclose(np.linalg.norm(maps.signal), 1.0)
+    pixels = maps.x.transpose(0, 2, 3, 1).reshape(-1, 8).astype(np.float64)
+    _, _, vt = np.linalg.svd(pixels - pixels.mean(axis=0), full_matrices=False)
+    kept = [float(np.sum((vt[:k] @ maps.signal) ** 2)) for k in (3, 4)]
+    assert abs(kept[0] - np.cos(angle) ** 2) < 0.03 and kept[1] > 0.99  # 256 pixels: a sample estimate
+
+
+def test_nuisance_maps_are_seeded_and_check_their_arguments():
+    a, b = data.nuisance_feature_maps(seed=5), data.nuisance_feature_maps(seed=5)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.signal, b.signal)
+    with pytest.raises(ValueError, match="nuisance=4 must be at most 3"):
+        data.nuisance_feature_maps(nuisance=4)
+    with pytest.raises(ValueError, match="angle=nan must be a finite number"):
+        data.nuisance_feature_maps(angle=float("nan"))

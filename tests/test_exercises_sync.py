@@ -168,7 +168,7 @@ def test_a_task_comment_gives_a_stub_with_the_task_only():
 
 
 def test_solution_notebooks_state_tasks_not_hints():
-    for path in sorted((ROOT / "solutions").glob("0[0-8]_*.ipynb")):
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
         assert "# Hint:" not in path.read_text(), f"{path.name}: stubs must give the task (# Task: ...), not a hint"
 
 

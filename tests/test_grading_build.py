@@ -50,3 +50,13 @@ def test_the_build_withholds_the_answers_and_has_no_judges(tmp_path):
     assert lines[2].startswith("course_utils.blocks.Bottleneck is not available while grading")
     assert lines[3] == "no judges" and "not run while grading" in lines[4]
     assert lines[5] != ""  # what is not an answer still works
+
+
+def test_a_hint_cell_in_a_submission_does_not_raise_while_grading(tmp_path):
+    build_grading_package(package_dir(), tmp_path)
+    probe = "from course_utils import checks\nchecks.hint('ex06_channel_shuffle')\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path)}, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ex06_channel_shuffle: hints are not shown while grading")

@@ -1,4 +1,4 @@
-"""Staged help for every exercise of lessons 00–08: ``checks.hint(name)`` gives one level per call.
+"""Staged help for every exercise of lessons 00–10: ``checks.hint(name)`` gives one level per call.
 
 Level 1 is a nudge (where to look), level 2 the idea (how to go about it), level 3 the formula or the code shape
 (close to the answer). The stubs in ``exercises/`` state only the task; the help is here, for learners who ask.
@@ -210,6 +210,52 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "per layer: H_out = (H + 2·(K // 2) − K) // stride + 1; MACs += H_out²·C_out·(C_in // groups)·K²; "
         "then compare the sums ('tie' when equal, factor = max / min)",
     ),
+    "ex09_build_at_budget": (
+        "the members of a family differ only in width: which widths are allowed, and which way do the MACs move "
+        "as the width grows?",
+        "the MACs grow with the width, so walk the allowed widths from the narrowest up, count each member's MACs "
+        "for ONE image, and stop at the first one over the budget; the answer is the last one that fitted",
+        "width = 8, 12, 16, …: model = families.build(family, width, in_channels, 10, stem_stride, stem_pool); keep it "
+        "while profile(model, (1, in_channels, image_size, image_size)).total_macs <= mac_budget; None if 8 is over",
+    ),
+    "ex09_pareto_front": (
+        "a row leaves the front only when another row beats it: what does 'beats' mean with two criteria?",
+        "compare each row with every other row: it is dominated when one is no dearer AND no less accurate AND "
+        "strictly better in at least one of the two; identical rows do not dominate each other; keep the table's order",
+        "[r['name'] for r in rows if not any(o['macs'] <= r['macs'] and o['accuracy'] >= r['accuracy'] and "
+        "(o['macs'] < r['macs'] or o['accuracy'] > r['accuracy']) for o in rows)]",
+    ),
+    "ex09_predict_accuracy_per_mac": (
+        "accuracy per MAC is a quotient: between the two designs, which differs by the larger factor on digits, "
+        "the accuracy or the MACs?",
+        "on digits every family reaches about the same test accuracy (a few points apart, lesson 09 section 5) while "
+        "the MACs differ several-fold: the accuracy ratio is close to 1, so the MAC ratio decides",
+        "winner = the design with fewer MACs; ratio = max(macs_a, macs_b) / min(macs_a, macs_b)",
+    ),
+    "ex10_inverted_residual": (
+        "three stages: widen, filter each channel on its own, narrow again; then ask when x may be added",
+        "hidden = round(in · expand_ratio); 1×1 expand + BN + ReLU6 (left out when expand_ratio is 1); 3×3 depthwise "
+        "(groups = hidden, the block's stride) + BN + ReLU6; 1×1 project + BN with NO activation; register them in "
+        "the order they run",
+        "body = nn.Sequential(Conv2d(in, hidden, 1, bias=False), BatchNorm2d(hidden), ReLU6(), Conv2d(hidden, hidden, "
+        "3, stride, 1, groups=hidden, bias=False), BatchNorm2d(hidden), ReLU6(), Conv2d(hidden, out, 1, bias=False), "
+        "BatchNorm2d(out)); forward: x + body(x) if stride == 1 and in == out else body(x)",
+    ),
+    "ex10_squeeze_excitation": (
+        "the block turns the whole map into ONE weight per channel, then rescales: what shape has that weight?",
+        "squeeze: the mean over H and W, (N, C, 1, 1); excite: C → C/r → C with biases, ReLU between and a sigmoid "
+        "at the end; multiply x by it; the count is two weight matrices plus two bias vectors; check r divides C first",
+        "s = x.mean(dim=(2, 3), keepdim=True); return x * sigmoid(fc2(relu(fc1(s)))); "
+        "param_count = 2·C·(C // r) + C // r + C",
+    ),
+    "ex10_pointwise_backward": (
+        "per image a 1×1 conv is the matrix product Y = W·X + b with X of shape (C_in, H·W): what are the gradients "
+        "of a matrix product?",
+        "dX = Wᵀ·dY for each image; dW adds dY·Xᵀ over the images; db adds dY over the images and the pixels; "
+        "reshape to (N, C, H·W) first and back to the input's shape at the end",
+        "X = x.reshape(N, C_in, -1); dY = grad_out.reshape(N, C_out, -1); grad_x = (w.T @ dY).reshape(x.shape); "
+        "grad_w = np.einsum('nop,nip->oi', dY, X); grad_b = dY.sum(axis=(0, 2))",
+    ),
 }
 
 DIFFICULTY: dict[str, int] = {
@@ -243,4 +289,10 @@ DIFFICULTY: dict[str, int] = {
     "ex08_arithmetic_intensity": 2,
     "ex08_roofline": 1,
     "ex08_compare_designs": 3,
+    "ex09_build_at_budget": 2,
+    "ex09_pareto_front": 2,
+    "ex09_predict_accuracy_per_mac": 3,
+    "ex10_inverted_residual": 3,
+    "ex10_squeeze_excitation": 2,
+    "ex10_pointwise_backward": 3,
 }

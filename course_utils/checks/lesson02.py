@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import data
 from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
 from ._hints import DIFFICULTY, HINTS
 
@@ -251,16 +252,9 @@ _PCA_ENCODER = Exercise(
 def _nuisance_data(
     rng: np.random.Generator, n: int, c: int, h: int, w: int, nuisance: int, angle: float, offset: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(x, signal): pixels with ``nuisance`` high-variance directions (variance 25, 16, 9), a low-variance signal
-    (variance 1) and faint noise; ``signal`` points ``angle`` radians away from the first nuisance direction,
-    towards the signal's own direction, so PCA keeps cos²(angle) of it once the nuisance is in."""
-    q, _ = np.linalg.qr(rng.standard_normal((c, c)))
-    scales = np.full(c, 0.05)
-    scales[:nuisance] = (5.0, 4.0, 3.0)[:nuisance]
-    scales[nuisance] = 1.0
-    pixels = rng.standard_normal((n * h * w, c)) * scales @ q.T + offset * rng.standard_normal(c)
-    x = np.ascontiguousarray(pixels.reshape(n, h, w, c).transpose(0, 3, 1, 2)).astype(np.float32)
-    signal = np.cos(angle) * q[:, 0] + np.sin(angle) * q[:, nuisance]
+    """(x, signal) drawn from ``rng``: :func:`course_utils.data.nuisance_feature_maps` (public, so a notebook
+    can rebuild a visible case without the checks)."""
+    x, signal = data.nuisance_feature_maps(n, c, h, w, nuisance, angle, offset, seed=rng)
     return x, signal
 
 
@@ -306,9 +300,13 @@ def _kept_case(
 
 
 def _kept_cases() -> list[Case]:
+    stress = data.nuisance_feature_maps(seed=21)  # the notebook rebuilds this case with the same public call
     rng = np.random.default_rng(21)
     return [
-        Case("3 nuisance directions, k = 3 (the lesson's stress test)", _kept_case(rng, 2, 8, 6, 6, 3, 3)),
+        Case(
+            "3 nuisance directions, k = 3 (the lesson's stress test)",
+            {"args": [stress.x, stress.signal.astype(np.float32), 3]},
+        ),
         Case("3 nuisance directions, k = 4, a signal of length 2", _kept_case(rng, 2, 8, 6, 6, 3, 4, scale=2.0)),
     ]
 

@@ -15,6 +15,7 @@ import numpy as np
 from .. import families
 from ..counting import profile
 from ._framework import Case, Failure, function_exercise
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex09_build_at_budget(family, mac_budget, in_channels, image_size, stem_stride, stem_pool)
@@ -164,6 +165,8 @@ def _budget_mistake(cost_kind: str) -> Any:
 
 
 def _budget_hidden(rng: np.random.Generator) -> list[Case]:
+    """Four of the seven cases on digits (in_channels 1, 8×8, no stem stride or pool), three on the images."""
+
     def case(label: str, family: str, width: int, slack: float, synthetic: bool = True) -> Case:
         config = (4, 32, 2, True) if synthetic else (1, 8, 1, False)
         budget = int(_macs(family, width, config[0], config[1], config[2], config[3]) * slack)
@@ -176,8 +179,8 @@ def _budget_hidden(rng: np.random.Generator) -> list[Case]:
         case("the separable family on the synthetic images", "separable", wide, float(rng.uniform(1.01, 1.2))),
         case("the bottleneck family on digits", "bottleneck", int(rng.choice([8, 12, 16])), 1.1, synthetic=False),
         case("the shuffle family (widths in multiples of 4)", "shuffle", wide, float(rng.uniform(1.01, 1.2))),
-        case("the inception family, a generous budget", "inception", int(rng.choice([20, 24])), 1.05),
-        case("a budget below the narrowest member: None", str(rng.choice(names)), MIN_WIDTH, 0.9),
+        case("the inception family on digits, a generous budget", "inception", int(rng.choice([20, 24])), 1.05, False),
+        case("a budget below the narrowest member on digits: None", str(rng.choice(names)), MIN_WIDTH, 0.9, False),
         case("a random family on digits", str(rng.choice(names)), wide, float(rng.uniform(1.0, 1.3)), synthetic=False),
     ]
 
@@ -212,6 +215,8 @@ _BUDGET = function_exercise(
         ("that is the first width OVER the budget: keep the last width within it", _budget_mistake("over")),
         ("a member whose MACs equal the budget is within it: compare with <=, not <", _budget_mistake("strict")),
     ],
+    hints=HINTS["ex09_build_at_budget"],
+    difficulty=DIFFICULTY["ex09_build_at_budget"],
     error_hint="build_at_budget(family, mac_budget, in_channels, image_size, stem_stride, stem_pool) returns "
     "families.build(family, width, in_channels, 10, stem_stride, stem_pool) or None",
 )
@@ -260,23 +265,28 @@ def _table(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
 
 
 def _pareto_hidden(rng: np.random.Generator) -> list[Case]:
+    """Four of the eight cases hold two identical points (which do not dominate each other)."""
     base = _table(rng, 8)
     tie_cost = [*base, {**base[0], "name": "same-cost-worse", "accuracy": base[0]["accuracy"] - 0.01}]
     duplicate = [*base, {**base[0], "name": "exact-duplicate"}]
     same_acc = [*base, {**base[0], "name": "same-accuracy-dearer", "macs": base[0]["macs"] + 5000}]
+    rising = [{"name": f"w{i}", "macs": 1000 * (i + 1), "accuracy": 0.5 + 0.05 * i} for i in range(6)]
     cases = [
         Case("a dominated point at the same cost", {"args": [tie_cost]}),
         Case("two identical points: both stay on the front", {"args": [duplicate]}),
         Case("same accuracy, dearer: dominated", {"args": [same_acc]}),
         Case("one row", {"args": [base[:1]]}),
         Case(
-            "every row on the front (cost and accuracy rise together)",
-            {"args": [[{"name": f"w{i}", "macs": 1000 * (i + 1), "accuracy": 0.5 + 0.05 * i} for i in range(6)]]},
+            "every row on the front (cost and accuracy rise together), one of them twice",
+            {"args": [[*rising, {**rising[2], "name": "w2-again"}]]},
         ),
         Case("one row dominates all others", {"args": [[*base, {"name": "best", "macs": 1, "accuracy": 1.0}]]}),
     ]
     for i in range(2):
-        cases.append(Case(f"random results table #{i + 1}", {"args": [_table(rng, int(rng.integers(5, 15)))]}))
+        table = _table(rng, int(rng.integers(5, 15)))
+        cheapest = min(table, key=lambda row: row["macs"])  # always on the front: its twin must stay with it
+        table.insert(int(rng.integers(0, len(table) + 1)), {**cheapest, "name": cheapest["name"] + "-twin"})
+        cases.append(Case(f"random results table #{i + 1}, its cheapest row listed twice", {"args": [table]}))
     return cases
 
 
@@ -320,7 +330,8 @@ _PARETO = function_exercise(
             lambda rows: [r["name"] for r in sorted(rows, key=lambda r: r["macs"]) if r["name"] in _front(rows)],
         ),
     ],
-    hint="keep a row unless another row has macs <= its macs and accuracy >= its accuracy, with one of them strict",
+    hints=HINTS["ex09_pareto_front"],
+    difficulty=DIFFICULTY["ex09_pareto_front"],
     error_hint="rows is a list of dicts {'name', 'macs', 'accuracy'}; return a list of names",
 )
 
@@ -410,11 +421,13 @@ PREDICT_WIDTH = 16  #: the width of the lesson's digits comparison
 
 
 def _predict_hidden(rng: np.random.Generator) -> list[Case]:
-    order = rng.permutation(len(_PAIRS))[:3]
+    """Four pairs: the cheaper design first in two of them and second in the other two."""
+    order = rng.permutation(len(_PAIRS))[:4]
     cases = []
-    for i in order:
+    for position, i in enumerate(order):
         first, second = _PAIRS[int(i)]
-        if rng.random() < 0.5:
+        cheaper_first = _design(first, PREDICT_WIDTH)["macs"] <= _design(second, PREDICT_WIDTH)["macs"]
+        if cheaper_first != (position % 2 == 0):
             first, second = second, first
         cases.append(
             Case(
@@ -450,8 +463,8 @@ _PREDICT = function_exercise(
             _predict_mistake("swapped"),
         ),
     ],
-    hint="accuracy per MAC = accuracy ÷ MACs: the MACs are in the dicts, and on digits the families' accuracies "
-    "differ by a few percent at most",
+    hints=HINTS["ex09_predict_accuracy_per_mac"],
+    difficulty=DIFFICULTY["ex09_predict_accuracy_per_mac"],
     error_hint="return {'winner': 'a' or 'b', 'ratio': float >= 1} computed from the two designs' dicts",
 )
 

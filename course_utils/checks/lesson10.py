@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ._framework import Case, Exercise, Failure, compare, function_exercise, run_adapter
+from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # Shared adapter: build the learner's module, fill its floating-point state BY POSITION (names are free), probe it.
@@ -132,14 +133,15 @@ def _ir_cases() -> list[Case]:
 
 
 def _ir_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases with expand_ratio = 1 (no expansion conv), half of them with a shortcut."""
     return [
         Case("width changes at stride 1 (no shortcut)", _ir_case(rng, 4, 6, 1, 6, 2, 4, 4)),
         Case("stride 2 keeping the width (no shortcut)", _ir_case(rng, 6, 6, 2, 6, 1, 7, 5)),
         Case("expand_ratio = 1 (no expansion conv)", _ir_case(rng, 8, 8, 1, 1, 2, 3, 3)),
         Case("expand_ratio = 1 with stride 2", _ir_case(rng, 8, 4, 2, 1, 1, 5, 5)),
         Case("expand_ratio = 3", _ir_case(rng, 5, 5, 1, 3, 1, 4, 6)),
-        Case("1×1 spatial size", _ir_case(rng, 4, 4, 1, 6, 2, 1, 1)),
-        Case("large inputs (ReLU6 clips at 6)", _ir_case(rng, 8, 8, 1, 6, 2, 4, 4, scale=30.0)),
+        Case("1×1 spatial size, expand_ratio = 1", _ir_case(rng, 4, 4, 1, 1, 2, 1, 1)),
+        Case("large inputs (ReLU6 clips at 6), expand_ratio = 1", _ir_case(rng, 8, 8, 1, 1, 2, 4, 4, scale=30.0)),
         Case(
             "random widths",
             _ir_case(rng, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 3)), 6, 2, 5, 4),
@@ -208,6 +210,8 @@ _INVERTED_RESIDUAL = Exercise(
     visible=_ir_cases,
     hidden=_ir_hidden,
     judge=_ir_judge,
+    hints=HINTS["ex10_inverted_residual"],
+    difficulty=DIFFICULTY["ex10_inverted_residual"],
     error_hint="check the channel counts (the depthwise conv has groups = hidden = round(in · expand_ratio)); the "
     "shortcut is added only when stride == 1 and in_channels == out_channels, where the shapes match",
 )
@@ -325,6 +329,8 @@ _SQUEEZE_EXCITATION = Exercise(
     visible=_se_cases,
     hidden=_se_hidden,
     judge=_se_judge,
+    hints=HINTS["ex10_squeeze_excitation"],
+    difficulty=DIFFICULTY["ex10_squeeze_excitation"],
     error_hint="the pooled input has shape (N, C, 1, 1): 1×1 convs take it as it is, Linear layers need .flatten(1)",
 )
 
@@ -395,7 +401,8 @@ _POINTWISE_BACKWARD = function_exercise(
             lambda x, w, g: (_autograd(x, w, g)[0], *_autograd(x[:1], w, g[:1])[1:]),
         ),
     ],
-    hint="per image X: (C_in, H·W), dY: (C_out, H·W): dX = Wᵀ @ dY, dW = Σ dY @ Xᵀ (C_out, C_in), db = Σ dY",
+    hints=HINTS["ex10_pointwise_backward"],
+    difficulty=DIFFICULTY["ex10_pointwise_backward"],
     error_hint="check the shapes: dX = Wᵀ @ dY with w.T (C_in, C_out) and dY (N, C_out, H·W); reshape x to "
     "(N, C_in, H·W) and grad_out to (N, C_out, H·W) first",
 )

@@ -44,6 +44,10 @@ def _not_here(name):
     return checker
 
 
+def hint(name):
+    print(str(name) + ": hints are not shown while grading (opening them at home costs nothing)")
+
+
 def __getattr__(name):
     if name.startswith("ex"):
         return _not_here(name)
