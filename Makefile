@@ -12,10 +12,12 @@ STAMP   = $(VENV)/.installed
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL   = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS   ?= 2
+# JupyterLab's defaults for the course's server (no news prompt, no update check), read from the venv only.
+LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.d/course.json5
 
 .PHONY: setup lab lint types check test test-fast test-browser test-nbgrader bench site exercises clean bubblewrap bench-grading
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAB_OVERRIDES)
 
 # torch is pinned to 2.13.0: that CPU build lies on this machine's disk; any other spec downloads GBs.
 $(STAMP): pyproject.toml
@@ -25,10 +27,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Serves the whole course folder (lessons, exercises, solutions) and opens lesson 00.
+$(LAB_OVERRIDES): jupyter/overrides.json5 $(STAMP)
+	install -D -m 644 $< $@
+
+# Serves the whole course folder (lessons, exercises, solutions) and opens lesson 00, in the course's own
+# JupyterLab: its configuration, settings and workspaces live in LAB_CONFIG (inside .venv), so a learner's
+# ~/.jupyter is neither read nor changed; the venv's data folder comes first, so the notebooks' `python3`
+# kernel is the venv's even where the learner has a `python3` kernel of their own (~/.local/share/jupyter,
+# JUPYTER_PATH). The tests pass LAB_ROOT, LAB_CONFIG and LAB_ARGS (port, token, --no-browser).
+LAB_ROOT   ?= $(CURDIR)
+LAB_CONFIG ?= $(abspath $(VENV))/etc/course-jupyter
+LAB_ARGS   ?=
+LAB_ENV     = JUPYTER_CONFIG_DIR="$(LAB_CONFIG)" JUPYTER_CONFIG_PATH= \
+  JUPYTERLAB_SETTINGS_DIR="$(LAB_CONFIG)/lab/user-settings" JUPYTERLAB_WORKSPACES_DIR="$(LAB_CONFIG)/lab/workspaces" \
+  JUPYTER_PREFER_ENV_PATH=1 JUPYTER_PATH="$(abspath $(VENV))/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}"
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
-	  --LabApp.default_url=/lab/tree/notebooks/00_multichannel_conv.ipynb
+	$(LAB_ENV) $(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(LAB_ROOT)" \
+	  --LabApp.default_url=/lab/tree/notebooks/00_multichannel_conv.ipynb $(LAB_ARGS)
 
 # ruff: the rule set and the formatter's settings live in pyproject.toml.
 lint: setup
@@ -64,7 +79,8 @@ bench-grading: setup bubblewrap
 site: setup
 	$(PY) -m course_utils.site --out site
 
-# End to end: JupyterLab from .venv, driven in Debian's headless Chromium through Playwright (~1 minute).
+# End to end: `make lab` driven in Debian's headless Chromium through Playwright, every lesson and exercise
+# notebook run through the UI (tests/browser; about 8 minutes here, lesson 09 the longest: see the README).
 # Installs Chromium (root only; the emoji font shows the checks' ✅ in screenshots) and Playwright when missing;
 # the tests skip, saying why, where it cannot.
 test-browser: setup

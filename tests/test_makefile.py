@@ -56,3 +56,39 @@ def test_test_and_check_run_lint_and_types_and_check_skips_notebooks_and_slow_te
     check = dry_run("check").strip().splitlines()[-1]
     assert "pytest" in check and "--nbval" not in check and '-m "not slow and not browser"' in check
     assert check.split()[-1] == "tests"
+
+
+def test_lab_keeps_its_jupyter_configuration_in_the_venv_and_prefers_the_venvs_kernel():
+    """`make lab` reads and writes no ~/.jupyter, and puts the venv's data folder (its python3 kernel) first.
+
+    The browser suite (tests/browser) checks the effect in JupyterLab; this checks the command, in a second.
+    """
+    command = dry_run("lab").strip().splitlines()[-1]
+    venv = ROOT / ".venv"
+    settings = {name: value.strip('"') for name, value in re.findall(r"\b(JUPYTER\w*)=(\"[^\"]*\"|\S*)", command)}
+    assert settings["JUPYTER_CONFIG_DIR"].startswith(f"{venv}/"), settings
+    for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
+        assert settings[name].startswith(settings["JUPYTER_CONFIG_DIR"] + "/"), (name, settings)
+    assert settings["JUPYTER_CONFIG_PATH"] == "", "a learner's JUPYTER_CONFIG_PATH would add their config"
+    assert settings["JUPYTER_PREFER_ENV_PATH"] == "1"
+    assert settings["JUPYTER_PATH"].startswith(f"{venv}/share/jupyter"), settings
+
+
+def test_setup_installs_the_course_jupyterlab_overrides_into_the_venv():
+    target = ".venv/share/jupyter/lab/settings/overrides.d/course.json5"
+    commands = dry_run_always(target)
+    assert f"jupyter/overrides.json5 {target}" in commands, commands[-500:]
+    assert target in dry_run_always("setup")
+
+
+def dry_run_always(target: str) -> str:
+    """Like ``dry_run``, as if every file were out of date (``make -n -B``)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
