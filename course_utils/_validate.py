@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import TypeAlias
@@ -62,4 +63,11 @@ def positive_number(name: str, value: object) -> float:
     """Return ``value`` if it is a real number > 0 (not a bool), else raise ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name}={value!r} must be a positive number")
+    return value
+
+
+def finite_number(name: str, value: object) -> float:
+    """Return ``value`` if it is a finite real number (not a bool), else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name}={value!r} must be a finite number")
     return value

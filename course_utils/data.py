@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validate import flag, integer, positive_int
+from ._validate import finite_number, flag, integer, positive_int
 
 __all__ = [
     "digits",
@@ -204,9 +204,8 @@ def nuisance_feature_maps(
     nuisance = positive_int("nuisance", nuisance)
     if nuisance > len(_NUISANCE_SCALES) or nuisance >= channels:
         raise ValueError(f"nuisance={nuisance} must be at most {len(_NUISANCE_SCALES)} and below channels={channels}")
-    for name, value in (("angle", angle), ("offset", offset)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ValueError(f"{name}={value!r} must be a finite number")
+    angle = finite_number("angle", angle)
+    offset = finite_number("offset", offset)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(integer("seed", seed))
     q, _ = np.linalg.qr(rng.standard_normal((channels, channels)))
     scales = np.full(channels, 0.05)

@@ -27,7 +27,7 @@ from .guard import hash_snapshot, hash_tree, package_dir, restore_tree, snapshot
 from .judge import kernel_snippet, read_results
 from .kernel import Kernel, SandboxSpec
 from .results import ExerciseResult, SubmissionResult
-from .sandbox import Limits, ProcessCap, check_sandbox, remove_stale_process_caps
+from .sandbox import Limits, ProcessCap, check_sandbox, is_running, remove_stale_process_caps
 
 __all__ = [
     "grade_submission",
@@ -246,16 +246,6 @@ def _work_root() -> Path:
     return root
 
 
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
 def remove_stale_work_roots() -> list[Path]:
     """Remove the temporary folders of graders that were killed with no chance to clean up (SIGKILL, power loss);
     return them. Only this user's real folders ``course-grade-<pid>-*`` whose grader ``pid`` is gone are removed:
@@ -268,7 +258,7 @@ def remove_stale_work_roots() -> list[Path]:
                 info = path.lstat()
             except (ValueError, OSError):
                 continue
-            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or _is_running(pid):
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or is_running(pid):
                 continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)

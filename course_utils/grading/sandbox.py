@@ -31,6 +31,7 @@ __all__ = [
     "Limits",
     "ProcessCap",
     "remove_stale_process_caps",
+    "is_running",
     "SandboxUnavailable",
     "check_sandbox",
     "sandbox_command",
@@ -164,13 +165,23 @@ def remove_stale_process_caps() -> list[Path]:
     for path in sorted(root.glob("course-grade-*")) if root is not None else []:
         try:
             creator = int(path.name.split("-")[2])
-            os.kill(creator, 0)  # raises ProcessLookupError once the creator has exited
-        except ProcessLookupError:
+        except (ValueError, IndexError):
+            continue
+        if not is_running(creator):
             ProcessCap._remove(path)
             removed.append(path)
-        except (ValueError, IndexError, PermissionError):
-            continue
     return removed
+
+
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists (someone else's process counts: it is alive, only not ours to signal)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def sandbox_command(
