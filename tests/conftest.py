@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
+# One PyTorch thread in every test process and in every kernel they start (nbval's, the exercise runs'):
+# `make test` runs two workers on two cores, and PyTorch's default of one thread per core in each of them
+# oversubscribes the machine; OpenMP's waiting threads then spin, and small convolutions queue behind them.
+# Measured with `OMP_NUM_THREADS=1` against the default, `pytest -n 2 tests/test_checks_points.py
+# tests/test_checks_alternatives.py` took 26 instead of 46 CPU-seconds. Set before torch is imported
+# (kernels inherit the variable); a value the caller exports is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
+import torch
+
+from course_utils import families
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 ROOT = Path(__file__).resolve().parents[1]
+_SHARED_RUNS = pytest.StashKey[str]()  # the folder this process made, to remove when the session ends
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One folder per session for lesson 09's digits trainings (``families.SHARED_RUNS_ENV``): made by the
+    controlling process before pytest-xdist starts its workers, which inherit it (as do the kernels they start)."""
+    if hasattr(config, "workerinput") or os.environ.get(families.SHARED_RUNS_ENV):
+        return
+    folder = tempfile.mkdtemp(prefix="course-shared-runs-")
+    os.environ[families.SHARED_RUNS_ENV] = folder
+    config.stash[_SHARED_RUNS] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SHARED_RUNS, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(families.SHARED_RUNS_ENV, None)
+
+
 SOLUTION_NOTEBOOKS = {nb.name[:2]: nb for nb in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))}
 
 

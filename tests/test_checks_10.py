@@ -14,16 +14,6 @@ from course_utils import blocks, reference
 from course_utils.checks import lesson10, testing
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors run fastest on one thread; on a shared, loaded machine several threads per op oversubscribe
-    the cores (a checker run took 6 s on 2 threads and 0.1 s on 1). Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # ---------------------------------------------------------------------------------------------
 # ex10_inverted_residual
 # ---------------------------------------------------------------------------------------------

@@ -18,17 +18,6 @@ from course_utils.blocks import Bottleneck, ConvNeXtBlock, InvertedResidual, SEB
 from course_utils.counting import count_params, profile
 from course_utils.models import convnext_tiny, mobilenet_v2, resnet50, se_resnet50
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors run fastest on one thread; on a shared, loaded machine several threads per op oversubscribe
-    the cores (a checker run took 6 s on 2 threads and 0.1 s on 1). Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 IMAGE = (1, 3, 224, 224)
 NEW_BUILDERS = {f.__name__: f for f in (mobilenet_v2, convnext_tiny, se_resnet50)}
 

@@ -52,6 +52,24 @@ def test_no_flaky_or_noisy_output(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_nbval_markers_are_ones_nbval_reads(path):
+    """nbval honours a marker only when the whole comment is the marker: `# NBVAL_IGNORE_OUTPUT: why` is ignored,
+    and the cell's output is compared after all. The reason goes on a comment line of its own."""
+    from nbval.plugin import comment_markers
+
+    for i, cell in enumerate(notebooks.read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            comment = line.strip().lstrip("#").strip() if line.strip().startswith("#") else ""
+            if re.match(r"(NBVAL|PYTEST_VALIDATE)_", comment):
+                assert comment in comment_markers, (
+                    f"{path.name} cell {i}: {line.strip()!r} is not a marker nbval reads "
+                    f"(one of {sorted(comment_markers)}, alone on its line)"
+                )
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_size_stays_small(path):
     assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size:,} bytes: lower figure dpi"
 

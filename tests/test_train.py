@@ -52,8 +52,12 @@ def test_fit_trains_on_one_thread_and_restores_the_thread_count():
     model = _tiny(0)
     model.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
     before = torch.get_num_threads()
-    train.fit(model, x, y, epochs=1, batch_size=10, progress=False)
-    assert set(seen) == {1} and torch.get_num_threads() == before
+    torch.set_num_threads(3)  # not 1 (the test session's count), so that the test can fail
+    try:
+        train.fit(model, x, y, epochs=1, batch_size=10, progress=False)
+        assert set(seen) == {1} and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize(
