@@ -47,3 +47,14 @@ def test_set_trains_once_and_another_process_reads_the_same_runs(monkeypatch, tm
 def test_the_session_shares_its_folder_with_workers_and_kernels():
     """Set by tests/conftest.py before the workers start: every process of this session sees one folder."""
     assert os.environ.get(families.SHARED_RUNS_ENV), "the test session did not set a shared folder"
+
+
+def test_no_grading_kernel_gets_the_shared_folder(monkeypatch, tmp_path):
+    """A submission must not leave trainings for the next one to be judged by: neither the sandbox's kernels
+    nor --no-sandbox's get the variable."""
+    from course_utils.grading import batch, sandbox
+
+    monkeypatch.setenv(families.SHARED_RUNS_ENV, str(tmp_path))
+    assert families.SHARED_RUNS_ENV not in sandbox.kernel_environment()
+    assert families.SHARED_RUNS_ENV not in batch._no_sandbox_env(tmp_path / "course_utils")
+    assert batch._no_sandbox_env(tmp_path / "course_utils")["HOME"] == os.environ["HOME"]  # the rest is kept

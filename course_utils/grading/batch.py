@@ -52,8 +52,10 @@ _INSTALLED_REASON = "modified the installed course_utils package (restored from 
 
 
 def _no_sandbox_env(pkg: Path) -> dict[str, str]:
+    from ..families import SHARED_RUNS_ENV  # a folder of trainings one submission could write and the next read
+
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != SHARED_RUNS_ENV},
         "PYTHONPATH": os.pathsep.join([str(pkg.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
