@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import shutil
 import subprocess
 import sys
@@ -146,20 +149,59 @@ def test_generated_notebooks_have_no_outputs_and_no_solution_code():
                 assert cell.source == original.source
 
 
-@pytest.mark.slow  # a kernel per notebook
-@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
-def test_exercise_notebook_runs_top_to_bottom_and_every_check_says_not_attempted(path):
-    nb = notebooks.execute(path, timeout=300, save=False)  # raises on any cell error
+def _not_attempted_everywhere(path: Path, cells) -> None:
+    """Every check cell of the exercise notebook at ``path`` showed "not attempted yet", in order."""
     verdicts = [
-        out.get("text", "")
-        for cell in nb.cells
+        "".join(out.get("text", "") for out in cell.outputs)
+        for cell in cells
         if cell.cell_type == "code" and "checks.ex" in cell.source
-        for out in cell.outputs
     ]
     expected = [e.name for e in checks.exercises_for_lesson(path.name[:2])]
-    assert len(verdicts) == len(expected)
-    for name, text in zip(expected, verdicts, strict=False):
-        assert text.startswith(f"⏳ {name}: not attempted yet"), text
+    assert len(verdicts) == len(expected), f"{path.name}: {len(verdicts)} check cells for {len(expected)} exercises"
+    for name, text in zip(expected, verdicts, strict=True):
+        assert text.startswith(f"⏳ {name}: not attempted yet"), f"{path.name}: {text[:300]!r}"
+
+
+def _run_in_this_process(path: Path):
+    """Every code cell of the file, in order, in one fresh namespace, with what it printed as its output.
+    The exercise notebooks are plain Python (no magics, no displays: `test_exercises_are_plain_python`)."""
+    cells = notebooks.read(path).cells
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            try:
+                exec(compile(cell.source, f"{path.name} cell {i}", "exec"), namespace)
+            except Exception as err:
+                raise AssertionError(f"{path.name} cell {i} raised {err!r}") from err
+        cell.outputs = [{"output_type": "stream", "name": "stdout", "text": printed.getvalue()}]
+    return cells
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_exercise_notebook_runs_top_to_bottom_and_every_check_says_not_attempted(path):
+    """Run in this process: a kernel each would cost ten seconds of a two-core machine per notebook. The browser
+    suite runs every exercise notebook in JupyterLab's kernel, and the test below runs one in a kernel here."""
+    _not_attempted_everywhere(path, _run_in_this_process(path))
+
+
+@pytest.mark.slow  # a kernel
+def test_an_exercise_notebook_runs_in_a_kernel_as_in_this_process():
+    path = EXERCISES[0]
+    nb = notebooks.execute(path, timeout=300, save=False)  # raises on any cell error
+    _not_attempted_everywhere(path, nb.cells)
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_exercises_are_plain_python(path):
+    """What makes running them in this process the same as in a kernel: no IPython syntax, nothing displayed."""
+    for i, cell in enumerate(notebooks.read(path).cells):
+        if cell.cell_type == "code":
+            lines = [line.lstrip() for line in cell.source.splitlines()]
+            assert not any(line.startswith(("%", "!")) for line in lines), f"{path.name} cell {i}: IPython syntax"
+            assert not re.search(r"\b(display|interact)\(|\bplt\.", cell.source), f"{path.name} cell {i}: displays"
 
 
 def test_a_task_comment_gives_a_stub_with_the_task_only():
