@@ -73,4 +73,5 @@ def test_runtime_dependencies_are_the_documented_set():
         "scikit-learn",
         "threadpoolctl",  # bench.py pins BLAS threads so NumPy and torch are timed alike
         "tqdm",  # notebook-aware progress bars for the training loops (course_utils.train)
+        "jsonschema",  # an upper bound only: 4.25 made every `import nbformat` cost seconds (pyproject.toml)
     }
