@@ -197,6 +197,7 @@ def _course(tmp_path: Path) -> Path:
         "notebooks/02_third.ipynb": [
             v4.new_markdown_cell("no heading at all"),
             v4.new_code_cell("interact(f)", outputs=[widget]),
+            v4.new_code_cell('print("<script>alert(1)</script>")  # <b>not bold</b>'),
         ],
         "exercises/01_second.ipynb": [v4.new_markdown_cell("# Exercises: second")],
         "solutions/01_second.ipynb": [v4.new_markdown_cell("# Exercises: second")],
@@ -248,6 +249,8 @@ def test_synthetic_course_pages_links_and_navigation(tmp_path: Path) -> None:
     ]
     third = (out / "notebooks/02_third.html").read_text()
     assert "interactive(children" not in third and "open it in JupyterLab to use it" in third
+    # Code is shown as text (escaped by Pygments; the page template skips bleach for code, not for outputs).
+    assert "<script>alert" not in third and "<b>not bold" not in third and "&lt;script&gt;" in third
     assert re.search(r'<img[^>]+src="data:image/png;base64,', (out / "notebooks/00_first.html").read_text())
     index = parse(out / "index.html")
     assert '<a href="notebooks/00_first.html">The first lesson</a>' in (out / "index.html").read_text()
