@@ -1,6 +1,6 @@
 # One entry point for learners, instructors and CI.
 #   make lab    set up .venv (if needed) and open the course in JupyterLab
-#   make test   set up .venv (if needed) and run the whole test suite
+#   make test   set up .venv (if needed) and run the whole test suite (lint and types included)
 #   make check  the edit-test loop (under a minute): lint, types, the unit tests without notebooks or slow tests
 # Everything else is optional: bench, site, test-browser, test-nbgrader, exercises, clean.
 
@@ -59,7 +59,8 @@ check: setup lint types
 	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not browser" tests
 
 # --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist).
-test: setup lint types bubblewrap
+# Lint and types run as tests here (tests/test_lint_and_types.py), beside the others rather than before them.
+test: setup bubblewrap
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) tests notebooks solutions
 
 # The grader runs every submission inside bubblewrap (bwrap): installed like Chromium below (root + apt-get);

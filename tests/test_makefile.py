@@ -49,10 +49,16 @@ def test_ci_runs_make_test():
 
 
 def test_test_and_check_run_lint_and_types_and_check_skips_notebooks_and_slow_tests():
-    for target in ("test", "check"):
-        commands = dry_run(target)
-        assert "ruff check ." in commands and "ruff format --check ." in commands, f"make {target} skips lint"
-        assert "/mypy\n" in commands, f"make {target} skips mypy"
+    commands = dry_run("check")
+    assert "ruff check ." in commands and "ruff format --check ." in commands, "make check skips lint"
+    assert "/mypy\n" in commands, "make check skips mypy"
+    # make test runs them as tests (slow: make check, which runs them itself, skips them)
+    lint_and_types = (ROOT / "tests" / "test_lint_and_types.py").read_text()
+    assert all(
+        c in lint_and_types for c in ('["ruff", "check", "."]', '["ruff", "format", "--check", "."]', '["mypy"]')
+    )
+    assert "pytestmark = pytest.mark.slow" in lint_and_types
+    assert dry_run("test").strip().splitlines()[-1].split()[-3:] == ["tests", "notebooks", "solutions"]
     check = dry_run("check").strip().splitlines()[-1]
     assert "pytest" in check and "--nbval" not in check and '-m "not slow and not browser"' in check
     assert check.split()[-1] == "tests"
