@@ -48,7 +48,9 @@ ANSWERS: dict[str, Answers] = {
     # lesson 04
     "ex04_bottleneck_macs": Answers(_COST),
     "ex04_bottleneck_block": Answers(("course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")),
-    "ex04_cheaper_block": Answers(_COST),
+    "ex04_shortcut_bug": Answers(
+        ("course_utils.blocks._shortcut", "course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")
+    ),
     # lesson 05
     "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
     "ex05_score_map_shape": Answers(_SIZE),
