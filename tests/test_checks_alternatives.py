@@ -131,6 +131,12 @@ def shortcut_as_its_own_module(in_channels, out_channels, stride):
     return _Projection(in_channels, out_channels, stride)
 
 
+def kernel_depth_from_torch(in_channels, out_channels, kernel_size, groups, bias=True):
+    layer = nn.Conv2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias)
+    test = [5 * groups, groups]  # a list for the pair, narrower rather than wider
+    return sum(p.numel() for p in layer.parameters()), test
+
+
 def fc_weight_with_unflatten(weight, in_channels, kernel_size):
     return weight.unflatten(1, (in_channels, kernel_size, kernel_size)).clone()
 
@@ -302,6 +308,7 @@ ALTERNATIVES = [
     ("ex06_grouped_conv_cost", grouped_with_divmod),
     ("ex06_separable_cost_ratio", ratio_from_the_formula),
     ("ex06_channel_shuffle", shuffle_with_an_index),
+    ("ex06_kernel_depth_bug", kernel_depth_from_torch),
     ("ex07_lateral_merge", merge_with_nearest_exact),
     ("ex07_top_down", top_down_recursive),
     ("ex07_lateral_costs", lateral_costs_as_lists),

@@ -173,6 +173,15 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "are untouched",
         "x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
     ),
+    "ex06_kernel_depth_bug": (
+        "evaluate the buggy count and nn.Conv2d's own count (the sum of its parameters' numel) on the lesson's "
+        "12 → 24 example with groups=3, then on 96 → 96: where do they differ, and where not?",
+        "each kernel of a grouped conv reads only its group's input channels, so its depth is in_channels / groups, "
+        "whatever out_channels is; the buggy depth out_channels / groups equals it exactly when the widths are "
+        "equal, so a test that catches it needs c_in ≠ c_out, both divisible by groups",
+        "params = out_channels·(in_channels // groups)·K² (+ out_channels if bias); a test case such as "
+        "(groups, 2·groups)",
+    ),
     "ex07_lateral_merge": (
         "the two maps differ in channels AND in size: which operation fixes each?",
         "the 1×1 lateral conv brings the fine map to the pyramid's channels; upsampling brings the coarse map to the "
@@ -285,6 +294,7 @@ DIFFICULTY: dict[str, int] = {
     "ex06_depthwise_separable": 2,
     "ex06_separable_cost_ratio": 1,
     "ex06_channel_shuffle": 2,
+    "ex06_kernel_depth_bug": 3,
     "ex07_lateral_merge": 2,
     "ex07_top_down": 3,
     "ex07_lateral_costs": 1,

@@ -68,6 +68,7 @@ ANSWERS: dict[str, Answers] = {
     ),
     "ex06_separable_cost_ratio": Answers(_COST),
     "ex06_channel_shuffle": Answers(("course_utils.blocks.channel_shuffle", "course_utils.blocks.ChannelShuffle")),
+    "ex06_kernel_depth_bug": Answers(_COST),
     # lesson 07
     "ex07_lateral_merge": Answers(("course_utils.blocks.FPN",)),
     "ex07_top_down": Answers(("course_utils.blocks.FPN",)),
