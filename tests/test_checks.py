@@ -308,23 +308,27 @@ def _bottleneck(**options):
     return lambda *args: _Bottleneck(*args, **options)
 
 
-def _block_choice(basic_fn, bottle_fn, invert=False, swap=False):
-    def f(width, mid, size):
-        basic, bottle = basic_fn(width, mid, size), bottle_fn(width, mid, size)
-        name, ratio = ("bottleneck", basic / bottle) if bottle < basic else ("basic", bottle / basic)
-        if swap:
-            name = "basic" if name == "bottleneck" else "bottleneck"
-        return name, 1 / ratio if invert else ratio
+def _shortcut(project_when, kernel_size=1, bias=False, bn=True, strided=True):
+    """A make_shortcut that projects when ``project_when(in, out, stride)``, with the projection's options."""
 
-    return f
+    def make_shortcut(in_channels, out_channels, stride):
+        if not project_when(in_channels, out_channels, stride):
+            return nn.Identity()
+        conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride if strided else 1,
+            padding=kernel_size // 2,
+            bias=bias,
+        )
+        return nn.Sequential(conv, nn.BatchNorm2d(out_channels)) if bn else conv
+
+    return make_shortcut
 
 
-def _basic(w, m, s):
-    return 2 * s * s * 9 * w * w
-
-
-def _bottle(w, m, s):
-    return s * s * (w * m + 9 * m * m + m * w)
+def _shapes_differ(c_in, c_out, stride):
+    return stride != 1 or c_in != c_out
 
 
 WRONG += [
@@ -373,9 +377,22 @@ WRONG += [
     ("ex04_bottleneck_block", _bottleneck(stride_on_3x3=True), "v1.5"),
     ("ex04_bottleneck_block", _bottleneck(conv_bias=True), "bias=False"),
     ("ex04_bottleneck_block", _bottleneck(shortcut_bn=False), "shortcut"),
-    ("ex04_cheaper_block", _block_choice(lambda w, m, s: _basic(w, m, s) / 2, _bottle), "TWO 3×3"),
-    ("ex04_cheaper_block", _block_choice(_basic, _bottle, invert=True), "inverted"),
-    ("ex04_cheaper_block", _block_choice(_basic, _bottle, swap=True), "costlier"),
+]
+
+# ex04_shortcut_bug: the circulating bug, and each way of getting the projection wrong
+WRONG += [
+    ("ex04_shortcut_bug", _shortcut(lambda c_in, c_out, stride: stride != 1), "that is the bug itself"),
+    ("ex04_shortcut_bug", _shortcut(lambda c_in, c_out, stride: c_in != c_out), "even when the widths match"),
+    ("ex04_shortcut_bug", _shortcut(lambda c_in, c_out, stride: True), "wasteful"),
+    ("ex04_shortcut_bug", _shortcut(_shapes_differ, strided=False), "ignores the stride"),
+    ("ex04_shortcut_bug", _shortcut(_shapes_differ, kernel_size=3), "1×1 conv"),
+    ("ex04_shortcut_bug", _shortcut(_shapes_differ, bias=True), "bias=False"),
+    ("ex04_shortcut_bug", _shortcut(_shapes_differ, bn=False), "BatchNorm is missing"),
+    (
+        "ex04_shortcut_bug",
+        lambda c_in, c_out, stride: nn.Sequential(_shortcut(_shapes_differ)(c_in, c_out, stride), nn.ReLU()),
+        "no ReLU",
+    ),
 ]
 
 

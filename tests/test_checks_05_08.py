@@ -258,6 +258,20 @@ def _params_of(design, size):
     return sum(c_out * (c_in // g) * k * k for c_in, c_out, k, s, g in design)
 
 
+def _depth(
+    depth=lambda ci, co, g: ci // g,
+    bias=lambda co, b: co if b else 0,
+    test=lambda ci, co, g: (g, 3 * g),
+):
+    """A grouped_params_fixed with a chosen kernel depth, bias count and test case (the defaults are right)."""
+
+    def grouped_params_fixed(in_channels, out_channels, kernel_size, groups, b=True):
+        params = out_channels * depth(in_channels, out_channels, groups) * kernel_size**2 + bias(out_channels, b)
+        return params, test(in_channels, out_channels, groups)
+
+    return grouped_params_fixed
+
+
 WRONG: list[tuple[str, object, str]] = [
     # 05
     ("ex05_fc_weight_to_conv", _fc_channels_last, "reshape order"),
@@ -323,6 +337,14 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex06_channel_shuffle", _shuffle_inverse, "wrong way round"),
     ("ex06_channel_shuffle", _shuffle_no_transpose, "transpose the two channel axes"),
     ("ex06_channel_shuffle", lambda x, g: x.reshape(x.shape[0], -1), "axes"),
+    ("ex06_kernel_depth_bug", _depth(lambda ci, co, g: co // g), "that is the buggy count itself"),
+    ("ex06_kernel_depth_bug", _depth(lambda ci, co, g: ci), "groups is ignored"),
+    ("ex06_kernel_depth_bug", _depth(bias=lambda co, b: co), "bias=False means no bias"),
+    ("ex06_kernel_depth_bug", _depth(bias=lambda co, b: 0), "bias is forgotten"),
+    ("ex06_kernel_depth_bug", _depth(test=lambda ci, co, g: (ci, co)), "the bug hides on equal widths"),
+    ("ex06_kernel_depth_bug", _depth(test=lambda ci, co, g: (1, 2)), "a layer that exists"),
+    ("ex06_kernel_depth_bug", _depth(test=lambda ci, co, g: (2 * g, g / 2)), "ints of at least 1"),
+    ("ex06_kernel_depth_bug", lambda ci, co, k, g, bias=True: co * (ci // g) * k * k + co * bias, "a tuple of two"),
     # 07
     ("ex07_lateral_merge", _merge_bilinear, "nearest"),
     ("ex07_lateral_merge", _merge_shrink_fine, "FINE map's size"),
@@ -630,3 +652,22 @@ def test_compare_designs_reference_agrees_with_profiling_the_designs():
         expected = lesson08._cmp_ref(a, b, size)
         assert expected["cheaper"] == ("tie" if macs[0] == macs[1] else "a" if macs[0] < macs[1] else "b")
         assert math.isclose(expected["factor"], max(macs) / min(macs), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "test_case",
+    [lambda g: (g, 2 * g), lambda g: [7 * g, 3 * g], lambda g: (np.int64(g), np.int64(4 * g)), lambda g: (2 * g, g)],
+    ids=["wider", "a list, narrower", "numpy ints", "half as wide"],
+)
+def test_any_valid_test_case_for_the_kernel_depth_bug_passes(test_case):
+    """Every pair that nn.Conv2d accepts with the case's groups and that the buggy count gets wrong is accepted."""
+    testing.assert_passes("ex06_kernel_depth_bug", _depth(test=lambda ci, co, g: test_case(g)), seed=11)
+
+
+def test_the_kernel_depth_bug_is_hidden_exactly_on_equal_widths():
+    """The verdict's claim: the buggy count is right on the visible 96 → 96 case and wrong on AlexNet's conv2."""
+    from course_utils.checks.lesson06 import _params
+
+    assert _params(96, 96, 3, 4, False) == _params(96, 96, 3, 4, False, depth_from="out")
+    assert _params(96, 256, 5, 2, True) != _params(96, 256, 5, 2, True, depth_from="out")
+    assert _params(96, 256, 5, 2, True) == nn.Conv2d(96, 256, 5, groups=2).weight.numel() + 256

@@ -113,10 +113,28 @@ def bottleneck_macs_by_layers(c, m, o, size, stride=1):
     return total
 
 
-def cheaper_block_as_list(width, mid, size):
-    basic = 18 * width * width * size * size
-    bottle = (2 * width * mid + 9 * mid * mid) * size * size
-    return ["basic", bottle / basic] if basic < bottle else ["bottleneck", basic / bottle]
+class _Projection(nn.Module):
+    """A 1×1 conv with the stride then BatchNorm, as a module of its own (not an nn.Sequential)."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(out_channels)  # registered first: the order of registration does not matter
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=(1, 1), stride=(stride, stride), bias=False)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+def shortcut_as_its_own_module(in_channels, out_channels, stride):
+    if (in_channels, stride) == (out_channels, 1):
+        return nn.Sequential()  # an empty Sequential is an identity too
+    return _Projection(in_channels, out_channels, stride)
+
+
+def kernel_depth_from_torch(in_channels, out_channels, kernel_size, groups, bias=True):
+    layer = nn.Conv2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias)
+    test = [5 * groups, groups]  # a list for the pair, narrower rather than wider
+    return sum(p.numel() for p in layer.parameters()), test
 
 
 def fc_weight_with_unflatten(weight, in_channels, kernel_size):
@@ -282,7 +300,7 @@ ALTERNATIVES = [
     ("ex03_cheaper_5x5", cheaper_5x5_as_list),
     ("ex03_inception_macs", inception_macs_from_modules),
     ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
-    ("ex04_cheaper_block", cheaper_block_as_list),
+    ("ex04_shortcut_bug", shortcut_as_its_own_module),
     ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),
     ("ex05_score_map_shape", score_map_by_counting),
     ("ex05_receptive_field", receptive_field_by_products),
@@ -290,6 +308,7 @@ ALTERNATIVES = [
     ("ex06_grouped_conv_cost", grouped_with_divmod),
     ("ex06_separable_cost_ratio", ratio_from_the_formula),
     ("ex06_channel_shuffle", shuffle_with_an_index),
+    ("ex06_kernel_depth_bug", kernel_depth_from_torch),
     ("ex07_lateral_merge", merge_with_nearest_exact),
     ("ex07_top_down", top_down_recursive),
     ("ex07_lateral_costs", lateral_costs_as_lists),

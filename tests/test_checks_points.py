@@ -82,10 +82,37 @@ def cheaper_5x5_always_reduced(c, r, c5, size):
     return "reduced", max(direct, reduced) / min(direct, reduced)
 
 
-def cheaper_block_always_bottleneck(width, mid, size):
-    basic = 2 * 9 * width * width
-    bottle = width * mid + 9 * mid * mid + mid * width
-    return "bottleneck", max(basic, bottle) / min(basic, bottle)
+def _projection(in_channels, out_channels, stride):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+    )
+
+
+def shortcut_projection_only_when_strided(in_channels, out_channels, stride):
+    """The circulating bug."""
+    return _projection(in_channels, out_channels, stride) if stride != 1 else nn.Identity()
+
+
+def shortcut_projection_only_when_widths_differ(in_channels, out_channels, stride):
+    return _projection(in_channels, out_channels, stride) if in_channels != out_channels else nn.Identity()
+
+
+def shortcut_projection_always(in_channels, out_channels, stride):
+    return _projection(in_channels, out_channels, stride)
+
+
+def kernel_depth_bug_kept(c_in, c_out, k, groups, bias=True):
+    """The buggy count with a valid test case: right only on equal widths."""
+    return c_out * (c_out // groups) * k * k + (c_out if bias else 0), (groups, 2 * groups)
+
+
+def kernel_depth_test_of_the_layer_itself(c_in, c_out, k, groups, bias=True):
+    """The right count, and the layer's own channels as the test case: no test where the widths are equal."""
+    return c_out * (c_in // groups) * k * k + (c_out if bias else 0), (c_in, c_out)
+
+
+def kernel_depth_always_bias(c_in, c_out, k, groups, bias=True):
+    return c_out * (c_in // groups) * k * k + c_out, (groups, 2 * groups)
 
 
 def intensity_groups_ignored(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch_size=1):
@@ -103,7 +130,12 @@ WRONG_BRANCH = [
     ("ex03_cheaper_5x5", cheaper_5x5_always_reduced, "always 'reduced'"),
     ("ex04_bottleneck_macs", bottleneck_macs_always_projection, "always a projection"),
     ("ex04_bottleneck_block", BottleneckProjectionOnlyWhenStrided, "a projection only when strided"),
-    ("ex04_cheaper_block", cheaper_block_always_bottleneck, "always 'bottleneck'"),
+    ("ex04_shortcut_bug", shortcut_projection_only_when_strided, "a projection only when strided (the bug)"),
+    ("ex04_shortcut_bug", shortcut_projection_only_when_widths_differ, "a projection only when the widths differ"),
+    ("ex04_shortcut_bug", shortcut_projection_always, "a projection always"),
+    ("ex06_kernel_depth_bug", kernel_depth_bug_kept, "the buggy count kept"),
+    ("ex06_kernel_depth_bug", kernel_depth_test_of_the_layer_itself, "the layer's own channels as the test"),
+    ("ex06_kernel_depth_bug", kernel_depth_always_bias, "always bias=True"),
     ("ex05_score_map_shape", score_map_default_stride_window, "32 and 224 hard-coded"),
     ("ex06_grouped_conv_cost", grouped_checks_only_in_channels, "only in_channels validated"),
     ("ex07_lateral_costs", lateral_costs_default_width, "out_channels=256 hard-coded"),

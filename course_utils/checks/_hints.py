@@ -114,11 +114,13 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "shortcut = nn.Sequential(nn.Conv2d(in, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out)) if "
         "stride != 1 or in != out else nn.Identity(); return torch.relu(main + self.shortcut(x))",
     ),
-    "ex04_cheaper_block": (
-        "count both blocks' MACs per pixel first: the map size multiplies both alike",
-        "the basic block has two width→width 3×3 convs; the bottleneck has 1×1 width→mid, 3×3 mid→mid, "
-        "1×1 mid→width; the ratio is costlier / cheaper, a float",
-        "basic = S²·2·9·w²; bottleneck = S²·(w·m + 9·m² + m·w); return the cheaper name and max / min",
+    "ex04_shortcut_bug": (
+        "take conv2_x's first block, 64 → 256 at stride 1: what shape does x have, what shape does the main path "
+        "give, and what does the buggy code add to it?",
+        "x can be added as it is only when the main path keeps its shape: the same channel count AND stride 1; in "
+        "every other case a learned 1×1 projection carrying the stride brings x to the main path's shape",
+        "nn.Identity() if stride == 1 and in_channels == out_channels else nn.Sequential(nn.Conv2d(in_channels, "
+        "out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels))",
     ),
     "ex05_fc_weight_to_conv": (
         "in which order did nn.Flatten lay out the (C, K, K) map? The conv kernel must use the same order",
@@ -170,6 +172,15 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "view the channel axis as a grid with `groups` rows, transpose the grid, flatten it back; batch and space "
         "are untouched",
         "x.reshape(N, groups, C // groups, H, W).transpose(1, 2).reshape(N, C, H, W)",
+    ),
+    "ex06_kernel_depth_bug": (
+        "evaluate the buggy count and nn.Conv2d's own count (the sum of its parameters' numel) on the lesson's "
+        "12 → 24 example with groups=3, then on 96 → 96: where do they differ, and where not?",
+        "each kernel of a grouped conv reads only its group's input channels, so its depth is in_channels / groups, "
+        "whatever out_channels is; the buggy depth out_channels / groups equals it exactly when the widths are "
+        "equal, so a test that catches it needs c_in ≠ c_out, both divisible by groups",
+        "params = out_channels·(in_channels // groups)·K² (+ out_channels if bias); a test case such as "
+        "(groups, 2·groups)",
     ),
     "ex07_lateral_merge": (
         "the two maps differ in channels AND in size: which operation fixes each?",
@@ -274,7 +285,7 @@ DIFFICULTY: dict[str, int] = {
     "ex03_inception_macs": 3,
     "ex04_bottleneck_macs": 2,
     "ex04_bottleneck_block": 3,
-    "ex04_cheaper_block": 2,
+    "ex04_shortcut_bug": 2,
     "ex05_fc_weight_to_conv": 2,
     "ex05_score_map_shape": 1,
     "ex05_receptive_field": 2,
@@ -283,6 +294,7 @@ DIFFICULTY: dict[str, int] = {
     "ex06_depthwise_separable": 2,
     "ex06_separable_cost_ratio": 1,
     "ex06_channel_shuffle": 2,
+    "ex06_kernel_depth_bug": 3,
     "ex07_lateral_merge": 2,
     "ex07_top_down": 3,
     "ex07_lateral_costs": 1,

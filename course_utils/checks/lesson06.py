@@ -1,5 +1,6 @@
-"""Checks for exercises/06_grouped_depthwise.ipynb: grouped-conv costs, a depthwise-separable block, the cost
-ratio 1/N + 1/K², channel shuffle."""
+"""Checks for exercises/06_grouped_depthwise.ipynb: grouped-conv costs, the cost ratio 1/N + 1/K², a
+depthwise-separable block, channel shuffle, and a bug that circulates in teaching material (a grouped conv's
+kernel depth taken as C_out/G)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._framework import Case, Exercise, Failure, compare, describe, function_exercise, module_exercise
+from ._framework import (
+    CALL_FUNCTION,
+    UNKNOWN_MISTAKE,
+    UNKNOWN_MISTAKE_HIDDEN,
+    Case,
+    Exercise,
+    Failure,
+    compare,
+    describe,
+    function_exercise,
+    module_exercise,
+)
 from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
@@ -503,4 +515,164 @@ _SHUFFLE = function_exercise(
     error_hint="x is (N, C, H, W) and groups divides C: print the shape after each step of your reshaping",
 )
 
-EXERCISES: list[Exercise] = [_GROUPED, _RATIO, _SEP, _SHUFFLE]  # counting, then implementing
+
+# ---------------------------------------------------------------------------------------------
+# ex06_kernel_depth_bug: grouped_params_fixed(in_channels, out_channels, kernel_size, groups, bias=True)
+#   -> (params, (c_in, c_out)): the true parameter count, and channel counts (same groups) that expose the bug
+#   fix the bug: a circulating count takes each kernel's depth as out_channels / groups ("M/G")
+# ---------------------------------------------------------------------------------------------
+
+
+def _params(c_in: int, c_out: int, k: int, groups: int, bias: bool, depth_from: str = "in") -> int:
+    """nn.Conv2d's parameter count (``depth_from='out'``: the buggy kernel depth C_out/G)."""
+    depth = (c_in if depth_from == "in" else c_out) // groups
+    return c_out * depth * k * k + (c_out if bias else 0)
+
+
+def _count_mistakes(c_in: int, c_out: int, k: int, groups: int, bias: bool) -> list[tuple[str, float]]:
+    """(hint, wrong count) for the known mistakes of the count; only those that differ from the right count."""
+    weights = c_out * (c_in // groups) * k * k
+    candidates = [
+        (
+            "that is the buggy count itself: each kernel reads only its group's INPUT channels, so its depth is "
+            "in_channels / groups, whatever out_channels is",
+            _params(c_in, c_out, k, groups, bias, depth_from="out"),
+        ),
+        (
+            "groups is ignored: each kernel sees only in_channels / groups of the input channels",
+            c_out * c_in * k * k + (c_out if bias else 0),
+        ),
+        (
+            "divide by groups once: there are still out_channels kernels, each of depth in_channels / groups",
+            c_out * c_in * k * k / (groups * groups) + (c_out if bias else 0),
+        ),
+        ("bias=False means no bias parameters: count them only when bias is True", weights + c_out),
+        ("the bias is forgotten: with bias=True there are out_channels extra parameters", weights),
+        ("the biases do not shrink with groups: one per output channel", weights + (c_out / groups if bias else 0)),
+    ]
+    right = _params(c_in, c_out, k, groups, bias)
+    return [(hint, value) for hint, value in candidates if value != right]
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _test_channels_failure(value: Any, k: int, groups: int, bias: bool) -> Failure | None:
+    """None when ``value`` is a pair (c_in, c_out) that nn.Conv2d accepts with ``groups`` and on which the buggy
+    count is wrong; else why not."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return Failure(
+            "the second item is not a pair of channel counts",
+            "a pair (c_in, c_out)",
+            describe(value),
+            "return (params, (c_in, c_out)): the test case's channel counts as a tuple of two ints",
+        )
+    if not all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) and c > 0 for c in value):
+        return Failure(
+            "the test case's channel counts are not positive ints",
+            "two ints ≥ 1",
+            repr(tuple(value))[:80],
+            "channel counts are ints of at least 1 (// keeps an int where / gives a float)",
+        )
+    c_in, c_out = int(value[0]), int(value[1])
+    if c_in % groups or c_out % groups:
+        return Failure(
+            f"nn.Conv2d rejects the test case ({c_in}, {c_out}) with groups={groups}",
+            f"two channel counts divisible by groups={groups}",
+            describe(tuple(value)),
+            "a test must use a layer that exists: groups must divide both in_channels and out_channels "
+            "(PyTorch raises ValueError otherwise)",
+        )
+    if _params(c_in, c_out, k, groups, bias) == _params(c_in, c_out, k, groups, bias, depth_from="out"):
+        return Failure(
+            "the buggy count is right on this test case, so it cannot catch the bug",
+            "channel counts on which the buggy count is wrong",
+            describe(tuple(value)),
+            "with c_in = c_out the depth out_channels / groups equals in_channels / groups: the bug hides on equal "
+            "widths (the lesson's 96 → 96 table, every depthwise conv); a test needs c_in ≠ c_out",
+        )
+    return None
+
+
+def _depth_bug_judge(case: Case, received: Any) -> Failure | None:
+    c_in, c_out, k, groups, bias = case.data["args"]
+    if not isinstance(received, (tuple, list)) or len(received) != 2:
+        return Failure(
+            "expected a pair (params, (c_in, c_out))",
+            "(int, (int, int))",
+            describe(received),
+            "return a tuple of two items: the parameter count, then the test case's channel counts",
+        )
+    params, test_channels = received
+    right = _params(c_in, c_out, k, groups, bias)
+    if not _is_count(params):
+        return Failure(
+            "the first item is not a number", str(right), describe(params), "the first item is the parameter count"
+        )
+    failure = compare(right, params)
+    if failure is not None:
+        failure.what = "wrong parameter count"
+        matches = [
+            hint for hint, value in _count_mistakes(c_in, c_out, k, groups, bias) if compare(value, params) is None
+        ]
+        failure.candidates = matches
+        failure.hint = matches[0] if matches else (UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE)
+        return failure
+    return _test_channels_failure(test_channels, k, groups, bias)
+
+
+def _depth_case(c_in: int, c_out: int, k: int, groups: int, bias: bool) -> dict[str, Any]:
+    return {"args": [c_in, c_out, k, groups, bias]}
+
+
+def _depth_cases() -> list[Case]:
+    return [
+        Case("the lesson's 96 → 96, 3×3, groups=4, no bias (the bug hides here)", _depth_case(96, 96, 3, 4, False)),
+        Case("AlexNet's conv2: 96 → 256, 5×5, groups=2", _depth_case(96, 256, 5, 2, True)),
+        Case("AlexNet's conv5: 384 → 256, 3×3, groups=2", _depth_case(384, 256, 3, 2, True)),
+    ]
+
+
+def _depth_hidden(rng: np.random.Generator) -> list[Case]:
+    """Ten layers: five with equal widths (where the buggy count is right), three wider and two narrower; bias on
+    half of them; groups > 1 on nine, depthwise on two. Every group count asks for its own test case."""
+
+    def g() -> int:
+        return int(rng.choice([2, 3, 4, 8]))
+
+    g1, g2, g3, g4 = g(), g(), g(), g()
+    c = int(rng.integers(2, 65))
+    w3, w4 = g3 * int(rng.integers(1, 17)), g4 * int(rng.integers(1, 17))
+    return [
+        Case("depthwise: groups = in_channels = out_channels", _depth_case(c, c, 3, c, False)),
+        Case("depthwise with a multiplier: out_channels = 2 · in_channels", _depth_case(16, 32, 3, 16, True)),
+        Case("in_channels > out_channels", _depth_case(64, 16, 3, 4, True)),
+        Case("in_channels < out_channels, no bias", _depth_case(8, 40, 3, 2, False)),
+        Case("a dense conv (groups=1), widths differ", _depth_case(12, int(rng.integers(1, 9)), 1, 1, True)),
+        Case("a grouped 1×1 conv of equal widths (ShuffleNet)", _depth_case(g1 * 6, g1 * 6, 1, g1, False)),
+        Case("ResNeXt's grouped 3×3: 128 → 128, groups=32", _depth_case(128, 128, 3, 32, True)),
+        Case(
+            "random widths, in_channels < out_channels, no bias",
+            _depth_case(g2 * int(rng.integers(1, 9)), g2 * int(rng.integers(9, 17)), 5, g2, False),
+        ),
+        Case("random equal widths, 5×5, with bias", _depth_case(w3, w3, 5, g3, True)),
+        Case("random equal widths, 7×7, no bias", _depth_case(w4, w4, 7, g4, False)),
+    ]
+
+
+_DEPTH_BUG = Exercise(
+    "ex06_kernel_depth_bug",
+    3,
+    "grouped_params_fixed",
+    CALL_FUNCTION,
+    _depth_cases,
+    _depth_hidden,
+    _depth_bug_judge,
+    error_hint="the arguments are a valid grouped conv (groups divides both channel counts): return the pair "
+    "(params, (c_in, c_out)) instead of raising",
+    hints=HINTS["ex06_kernel_depth_bug"],
+    difficulty=DIFFICULTY["ex06_kernel_depth_bug"],
+)
+
+EXERCISES: list[Exercise] = [_GROUPED, _RATIO, _SEP, _SHUFFLE, _DEPTH_BUG]  # counting, implementing, a bug to fix

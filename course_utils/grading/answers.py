@@ -48,7 +48,9 @@ ANSWERS: dict[str, Answers] = {
     # lesson 04
     "ex04_bottleneck_macs": Answers(_COST),
     "ex04_bottleneck_block": Answers(("course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")),
-    "ex04_cheaper_block": Answers(_COST),
+    "ex04_shortcut_bug": Answers(
+        ("course_utils.blocks._shortcut", "course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")
+    ),
     # lesson 05
     "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
     "ex05_score_map_shape": Answers(_SIZE),
@@ -66,6 +68,7 @@ ANSWERS: dict[str, Answers] = {
     ),
     "ex06_separable_cost_ratio": Answers(_COST),
     "ex06_channel_shuffle": Answers(("course_utils.blocks.channel_shuffle", "course_utils.blocks.ChannelShuffle")),
+    "ex06_kernel_depth_bug": Answers(_COST),
     # lesson 07
     "ex07_lateral_merge": Answers(("course_utils.blocks.FPN",)),
     "ex07_top_down": Answers(("course_utils.blocks.FPN",)),
