@@ -26,3 +26,41 @@ def exercise_namespaces():
         lesson: (testing.solution_namespace(path), testing.stub_namespace(path))
         for lesson, path in SOLUTION_NOTEBOOKS.items()
     }
+
+
+# -- ex08_predict_speedup: a deterministic stopwatch -------------------------------------------------------------------
+# The exercise is judged against a measurement on the machine that runs the check. Tests judge it against this fake
+# machine instead (so they never flake on a loaded machine); tests/test_checks_05_08.py runs the real stopwatch once,
+# through the `real_stopwatch` fixture.
+FAKE_CALL_S = 5e-6  # fixed cost of one conv call
+FAKE_MACS_PER_S = 25e9  # dense convs (3×3 and 1×1) run at 50 GFLOP/s
+FAKE_DEPTHWISE_BYTES_PER_S = 2e9  # the depthwise conv streams its input and output (8 bytes per input number)
+
+
+def fake_timing(in_channels, out_channels, size, batch_size):
+    """The fake machine's (standard, separable) seconds per call, as a lesson08.Timing."""
+    from course_utils.checks.lesson08 import Timing
+
+    pixels = batch_size * size * size
+    standard = FAKE_CALL_S + pixels * in_channels * out_channels * 9 / FAKE_MACS_PER_S
+    separable = (
+        2 * FAKE_CALL_S
+        + pixels * in_channels * out_channels / FAKE_MACS_PER_S
+        + 8 * pixels * in_channels / FAKE_DEPTHWISE_BYTES_PER_S
+    )
+    return Timing(standard, separable, standard / separable)
+
+
+@pytest.fixture(autouse=True)
+def _fake_stopwatch(monkeypatch):
+    from course_utils.checks import lesson08
+
+    monkeypatch.setattr(lesson08, "stopwatch", fake_timing)
+
+
+@pytest.fixture
+def real_stopwatch(monkeypatch):
+    """Undo the fake: the check times both designs on this machine."""
+    from course_utils.checks import lesson08
+
+    monkeypatch.setattr(lesson08, "stopwatch", lesson08._time_pair)
