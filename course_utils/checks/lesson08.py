@@ -406,6 +406,9 @@ def _explanation(expected: dict[str, Any]) -> str:
     return _WHY_CLOSE if timing.speedup / expected["mac_ratio"] >= CLOSE_FROM else _WHY_MEMORY
 
 
+_PHRASE = {"well below": "well below the MAC ratio", "close": "close to the MAC ratio", "above": "above the MAC ratio"}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
@@ -461,7 +464,8 @@ def _predict_compare(expected: dict[str, Any], received: Any) -> Failure | None:
         )
     if received["speedup"] not in _acceptable_words(timing.speedup / expected["mac_ratio"]):
         return Failure(
-            f"you predicted a speed-up {received['speedup']!r} the MAC ratio; the stopwatch says {expected['speedup']!r}",
+            f"you predicted a speed-up {_PHRASE[received['speedup']]}; the stopwatch says "
+            f"{_PHRASE[expected['speedup']]}",
             measured,
             answer,
             hint=_explanation(expected),
