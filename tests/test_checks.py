@@ -517,3 +517,10 @@ def test_break_even_reference_is_the_largest_reduction_that_saves_macs():
         r = lesson03._break_even_ref(c, c5, size)
         assert lesson03._reduced_macs(c, r + 1, c5, size) == lesson03._direct_macs(c, c5, size), case.label
     assert lesson03._break_even_ref(192, 32, 28) == 154  # the notebook's inception (3a) line, computed here
+
+
+def test_break_even_hidden_cases_never_repeat_a_visible_one():
+    exercise = checks.get("ex03_break_even_reduce")
+    visible = {tuple(c.data["args"]) for c in exercise.visible()}
+    for seed in range(40):
+        assert not visible & {tuple(c.data["args"]) for c in exercise.cases(seed) if c.hidden}, seed

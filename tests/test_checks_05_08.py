@@ -764,3 +764,10 @@ def test_predict_speedup_real_stopwatch_judges_the_solution_in_about_two_seconds
     assert elapsed < 8, f"the check took {elapsed:.1f} s"
     assert torch.get_num_threads() == threads and torch.equal(torch.get_rng_state(), rng_state)
     assert lesson08._time_pair.cache_info().currsize >= 5  # measured for real, once per distinct case
+
+
+def test_predict_speedup_hidden_cases_never_repeat_a_visible_one():
+    exercise = checks.get("ex08_predict_speedup")
+    visible = {tuple(c.data["args"]) for c in exercise.visible()}
+    for seed in range(40):
+        assert not visible & {tuple(c.data["args"]) for c in exercise.cases(seed) if c.hidden}, seed

@@ -350,7 +350,7 @@ def _break_even_hidden(rng: np.random.Generator) -> list[Case]:
         cases.append(
             Case(
                 f"break-even at a whole number of channels #{i + 1}",
-                {"args": [25 * c5 * t, c5, int(rng.integers(3, 57))]},
+                {"args": [25 * c5 * t, c5, int(rng.integers(10, 57))]},
             )
         )
     cases.append(
