@@ -654,7 +654,9 @@ def test_the_fake_machine_puts_every_case_clearly_in_its_regime():
         expected = lesson08._predict_ref(*case.data["args"])
         speedup, share = expected["timing"].speedup, expected["timing"].speedup / expected["mac_ratio"]
         kind = case.label.split(" layers")[0]
-        assert len(lesson08._acceptable_faster(speedup)) == 1 and len(lesson08._acceptable_words(share)) == 1, case
+        assert len(lesson08._acceptable_words(share)) == 1, case.label
+        if kind != "thin":  # thin pairs sit inside the wide faster-band: either design may be named faster there
+            assert len(lesson08._acceptable_faster(speedup)) == 1, case.label
         assert (expected["faster"], expected["speedup"]) == {
             "tiny": ("standard", "well below"),
             "thin": ("separable", "well below"),
@@ -706,14 +708,19 @@ def test_predict_speedup_words_are_judged_within_bands(monkeypatch, share, passi
 
 @pytest.mark.parametrize(
     ("speedup", "passing"),
-    [(0.5, {"standard"}), (0.9, {"standard", "separable"}), (1.2, {"standard", "separable"}), (2.0, {"separable"})],
+    [(0.4, {"standard"}), (0.7, {"standard", "separable"}), (1.9, {"standard", "separable"}), (2.5, {"separable"})],
 )
 def test_predict_speedup_faster_is_judged_within_a_band(monkeypatch, speedup, passing):
     from course_utils.checks import lesson08
 
     monkeypatch.setattr(lesson08, "stopwatch", lambda *a: lesson08.Timing(1e-3, 1e-3 / speedup, speedup))
     for faster in ("standard", "separable"):
-        answer = _predict(faster=lambda *a, f=faster: f, words=lambda *a: "well below")
+        answer = _predict(
+            faster=lambda *a, f=faster: f,
+            words=lambda *a, f=faster: (
+                "well below" if f == "standard" else lesson08._word(speedup / lesson08._mac_ratio(*a))
+            ),
+        )
         verdict = testing.check("ex08_predict_speedup", answer)
         assert (verdict.status == "pass") == (faster in passing), (speedup, faster, verdict.text)
 

@@ -242,22 +242,27 @@ _ROOFLINE = function_exercise(
 #   -> {"mac_ratio": float, "faster": "standard" | "separable", "speedup": "well below" | "close" | "above"}
 #   standard: a 3×3 conv C_in → C_out (padding 1, no bias); separable: a 3×3 depthwise conv (groups = C_in) then a
 #   1×1 conv C_in → C_out (no biases), on a (batch_size, C_in, size, size) float32 input.
-#   Judged against THIS machine's stopwatch (bench.time_callable, one thread, median of interleaved rounds).
+#   Judged against THIS machine's stopwatch (bench.time_callable, one thread, the best block of each timing, the
+#   median of interleaved rounds).
 # ---------------------------------------------------------------------------------------------
 THREADS = 1  #: as lesson 08: one thread, so that other processes disturb the timing less
 ROUNDS = 3  #: interleaved (standard, separable) rounds; the speed-up is the median of the rounds' ratios
+STATISTIC: bench.Statistic = "min"  #: as lesson 08 on a shared machine: the best block is the least disturbed
 MIN_RUN_TIME = 0.005  #: seconds per timing: the whole check (9 cases) takes about 2 s
 SPEEDUP_WORDS = ("well below", "close", "above")
 CLOSE_FROM, ABOVE_FROM = 0.6, 1.5  #: share of the MAC ratio the clock keeps: < 0.6 well below, > 1.5 above
-#: Where a measurement is this near a boundary, both neighbouring answers pass (machines and runs differ):
-FASTER_BAND = (0.75, 1.33)  # measured speed-up: either design may be named faster
+#: Where a measurement is this near a boundary, both neighbouring answers pass (machines and runs differ). The
+#: faster-band is wide because a loaded machine slows the memory-bound depthwise conv most: with 7 processes on 2
+#: cores a thin pair that usually measures 1.5-3x was seen at 0.71x.
+FASTER_BAND = (0.5, 2.0)  # measured speed-up: either design may be named faster
 CLOSE_BAND = (0.4, 0.8)  # share of the MAC ratio: "well below" or "close"
 ABOVE_BAND = (1.25, 1.8)  # share of the MAC ratio: "close" or "above"
 
 
 @dataclass(frozen=True)
 class Timing:
-    """One pair measured on this machine: median seconds per call, and the median of the rounds' speed-ups."""
+    """One pair measured on this machine: seconds per call (median over the rounds of each round's best block), and
+    the median of the rounds' speed-ups."""
 
     standard_s: float
     separable_s: float
@@ -279,10 +284,14 @@ def _time_pair(in_channels: int, out_channels: int, size: int, batch_size: int) 
     standard_s, separable_s = [], []
     for _ in range(ROUNDS):  # interleaved, so that a busy moment hits both designs alike
         standard_s.append(
-            bench.time_callable(F.conv2d, x, standard, None, 1, 1, num_threads=THREADS, min_run_time=MIN_RUN_TIME)
+            bench.time_callable(
+                F.conv2d, x, standard, None, 1, 1, num_threads=THREADS, min_run_time=MIN_RUN_TIME, statistic=STATISTIC
+            )
         )
         separable_s.append(
-            bench.time_callable(_separable, x, depthwise, pointwise, num_threads=THREADS, min_run_time=MIN_RUN_TIME)
+            bench.time_callable(
+                _separable, x, depthwise, pointwise, num_threads=THREADS, min_run_time=MIN_RUN_TIME, statistic=STATISTIC
+            )
         )
     ratios = [s / p for s, p in zip(standard_s, separable_s, strict=True)]
     return Timing(statistics.median(standard_s), statistics.median(separable_s), statistics.median(ratios))
@@ -299,9 +308,9 @@ def _pair_macs(c_in: int, c_out: int, size: int, batch: int) -> tuple[int, int, 
     return pixels * c_in * c_out * 9, pixels * c_in * 9, pixels * c_in * c_out
 
 
-def _mac_ratio(c_in: int, c_out: int, size: int, batch: int, *, depthwise: bool = True) -> float:
+def _mac_ratio(c_in: int, c_out: int, size: int, batch: int) -> float:
     standard, dw, pw = _pair_macs(c_in, c_out, size, batch)
-    return standard / ((dw if depthwise else 0) + pw)
+    return standard / (dw + pw)
 
 
 def _word(share: float) -> str:
