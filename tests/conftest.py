@@ -83,3 +83,40 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: a notebook's cells keep their order
+
+
+# -- ex08_predict_speedup: a deterministic stopwatch -------------------------------------------------------------------
+# The exercise is judged against a measurement on the machine that runs the check. Tests judge it against this fake
+# machine instead (so they never flake on a loaded machine); tests/test_checks_05_08.py runs the real stopwatch once,
+# through the `real_stopwatch` fixture.
+FAKE_CALL_S = 5e-6  # fixed cost of one dense conv call
+FAKE_DEPTHWISE_CALL_S = 35e-6  # a depthwise conv's fixed cost is larger (as measured on this machine: ~0.15 ms)
+FAKE_MACS_PER_S = 25e9  # dense convs (3×3 and 1×1) compute at 50 GFLOP/s ...
+FAKE_WEIGHT_BYTES_PER_S = 5e9  # ... and read their weights at 5 GB/s (what slows a wide 3×3 conv on a 7×7 map)
+FAKE_DEPTHWISE_BYTES_PER_S = 2e9  # the depthwise conv streams its input and output (8 bytes per input number)
+
+
+def fake_timing(in_channels, out_channels, size, batch_size):
+    """The fake machine's (standard, separable) seconds per call, as a lesson08.Timing."""
+    from course_utils.checks.lesson08 import Timing
+
+    pixels, weights = batch_size * size * size, in_channels * out_channels
+    standard = FAKE_CALL_S + pixels * weights * 9 / FAKE_MACS_PER_S + 4 * 9 * weights / FAKE_WEIGHT_BYTES_PER_S
+    depthwise = FAKE_DEPTHWISE_CALL_S + 8 * pixels * in_channels / FAKE_DEPTHWISE_BYTES_PER_S
+    pointwise = FAKE_CALL_S + pixels * weights / FAKE_MACS_PER_S + 4 * weights / FAKE_WEIGHT_BYTES_PER_S
+    return Timing(standard, depthwise + pointwise, standard / (depthwise + pointwise))
+
+
+@pytest.fixture(autouse=True)
+def _fake_stopwatch(monkeypatch):
+    from course_utils.checks import lesson08
+
+    monkeypatch.setattr(lesson08, "stopwatch", fake_timing)
+
+
+@pytest.fixture
+def real_stopwatch(monkeypatch):
+    """Undo the fake: the check times both designs on this machine."""
+    from course_utils.checks import lesson08
+
+    monkeypatch.setattr(lesson08, "stopwatch", lesson08._time_pair)

@@ -247,21 +247,24 @@ def _inception(**options):
     return lambda *args: _Inception(*args, **options)
 
 
-def _cheaper(direct_fn, reduced_fn, invert=False):
-    def f(c, r, c5, size):
-        direct, reduced = direct_fn(c, r, c5, size), reduced_fn(c, r, c5, size)
-        name, ratio = ("reduced", direct / reduced) if reduced < direct else ("direct", reduced / direct)
-        return name, 1 / ratio if invert else ratio
+def _break_even(k2=25, pay_1x1=True, strict=True, at_least_one=False, padded=True, rounding=None):
+    """A break-even search for ex03_break_even_reduce, written the long way with one mistake switched in."""
+
+    def f(c, c5, size):
+        out = size if padded else max(size - 4, 0)
+        direct = out * out * c * k2 * c5 if padded else out * out * c * 25 * c5
+
+        def reduced(r):
+            return (size * size * c * r if pay_1x1 else 0) + out * out * r * k2 * c5
+
+        if rounding:
+            return round(k2 * c * c5 / (c + k2 * c5))
+        r = 0
+        while (reduced(r + 1) < direct) if strict else (reduced(r + 1) <= direct):
+            r += 1
+        return max(r, 1) if at_least_one else r
 
     return f
-
-
-def _d5(c, r, c5, s):
-    return s * s * c * 25 * c5
-
-
-def _r5(c, r, c5, s):
-    return s * s * (c * r + r * 25 * c5)
 
 
 # lesson 04
@@ -369,8 +372,12 @@ WRONG += [
         _inception(pool_proj=False, out_channels=lambda c1, c3, c5, pp, r3, r5: c1 + c3 + c5 + pp),
         "projection",
     ),
-    ("ex03_cheaper_5x5", _cheaper(_d5, lambda c, r, c5, s: s * s * r * 25 * c5), "costs MACs too"),
-    ("ex03_cheaper_5x5", _cheaper(_d5, _r5, invert=True), "inverted"),
+    ("ex03_break_even_reduce", _break_even(strict=False), "inequality is strict"),
+    ("ex03_break_even_reduce", _break_even(pay_1x1=False), "costs MACs too"),
+    ("ex03_break_even_reduce", _break_even(k2=9), "25 weights"),
+    ("ex03_break_even_reduce", _break_even(padded=False), "cancels"),
+    ("ex03_break_even_reduce", _break_even(at_least_one=True), "asks for 0"),
+    ("ex03_break_even_reduce", _break_even(rounding=True), "round down"),
     ("ex04_bottleneck_macs", _bmacs(shortcut=False), "shortcut"),
     ("ex04_bottleneck_macs", _bmacs(stride_on_1x1=False), "v1.5"),
     ("ex04_bottleneck_block", _bottleneck(relu_before_add=True), "too early"),
@@ -506,3 +513,31 @@ class _ZeroInception(nn.Module):
 def test_a_module_cannot_fake_its_parameters():
     verdict = testing.check("ex03_inception_module", _ZeroInception)
     assert verdict.status == "fail" and "does not hold the values the check wrote" in verdict.text
+
+
+def test_break_even_reference_is_the_largest_reduction_that_saves_macs():
+    """Brute force with counting.conv_macs: r saves MACs, r + 1 does not; the answer never depends on the size."""
+    from course_utils.checks import lesson03
+
+    exercise = checks.get("ex03_break_even_reduce")
+    for case in exercise.cases() + exercise.cases(seed=7):
+        c, c5, size = case.data["args"]
+        r = lesson03._break_even_ref(c, c5, size)
+        direct = lesson03._direct_macs(c, c5, size)
+        assert r == 0 or lesson03._reduced_macs(c, r, c5, size) < direct, case.label
+        assert lesson03._reduced_macs(c, r + 1, c5, size) >= direct, case.label
+        assert {lesson03._break_even_ref(c, c5, s) for s in (1, 7, 28)} == {r}
+        assert (r == 0) == (c == 1), case.label  # only a one-channel input makes even r = 1 too many
+    integer = [c for c in exercise.cases(seed=7) if "whole number" in c.label]
+    for case in integer:  # the break-even itself costs exactly the direct MACs: < and <= differ there
+        c, c5, size = case.data["args"]
+        r = lesson03._break_even_ref(c, c5, size)
+        assert lesson03._reduced_macs(c, r + 1, c5, size) == lesson03._direct_macs(c, c5, size), case.label
+    assert lesson03._break_even_ref(192, 32, 28) == 154  # the notebook's inception (3a) line, computed here
+
+
+def test_break_even_hidden_cases_never_repeat_a_visible_one():
+    exercise = checks.get("ex03_break_even_reduce")
+    visible = {tuple(c.data["args"]) for c in exercise.visible()}
+    for seed in range(40):
+        assert not visible & {tuple(c.data["args"]) for c in exercise.cases(seed) if c.hidden}, seed

@@ -231,31 +231,54 @@ def _roofline_swapped(intensity, peak, bandwidth):
     }
 
 
-def _designs(cost_of_design, inverted=False, tie_as_a=False):
-    def f(a, b, size):
-        ma, mb = cost_of_design(a, size), cost_of_design(b, size)
-        if ma == mb and not tie_as_a:
-            return {"cheaper": "tie", "factor": 1.0}
-        factor = max(ma, mb) / min(ma, mb)
-        return {"cheaper": "a" if ma <= mb else "b", "factor": 1 / factor if inverted else factor}
+def _predict(ratio=None, faster=None, words=None):
+    """A prediction for ex08_predict_speedup built from the solution's rule with one part replaced:
+    ``ratio(c_in, c_out)``, ``faster(c_in, c_out, size, batch)`` or ``words(c_in, c_out, size, batch)``."""
+
+    def right_ratio(c_in, c_out):
+        return 9 * c_out / (9 + c_out)
+
+    def right_faster(c_in, c_out, size, batch):
+        return "standard" if batch * size * size * c_in * c_out * 9 < 1_000_000 else "separable"
+
+    def right_words(c_in, c_out, size, batch):
+        if right_faster(c_in, c_out, size, batch) == "standard":
+            return "well below"
+        return "close" if c_out / (c_out + 64) >= 0.6 else "well below"
+
+    def f(in_channels, out_channels, size, batch_size):
+        args = (in_channels, out_channels, size, batch_size)
+        return {
+            "mac_ratio": (ratio or right_ratio)(in_channels, out_channels),
+            "faster": (faster or right_faster)(*args),
+            "speedup": (words or right_words)(*args),
+        }
 
     return f
 
 
-def _macs_of(strides=True, groups=True, floor=False):
-    def cost(design, size):
-        total = 0
-        for c_in, c_out, k, s, g in design:
-            if strides:
-                size = size // s if floor else (size - 1) // s + 1
-            total += size * size * c_out * (c_in // g if groups else c_in) * k * k
-        return total
-
-    return cost
-
-
-def _params_of(design, size):
-    return sum(c_out * (c_in // g) * k * k for c_in, c_out, k, s, g in design)
+WRONG_08_PREDICT = [
+    ("ex08_predict_speedup", _predict(ratio=lambda c_in, c_out: 9.0), "depthwise part costs MACs too"),
+    ("ex08_predict_speedup", _predict(ratio=lambda c_in, c_out: (9 + c_out) / (9 * c_out)), "inverted"),
+    ("ex08_predict_speedup", _predict(ratio=lambda c_in, c_out: 9 * c_in / (9 + c_in)), "use out_channels"),
+    (
+        "ex08_predict_speedup",
+        _predict(ratio=lambda c_in, c_out: 9 * c_out / (9 * c_in + c_out)),
+        "groups is ignored",
+    ),
+    (  # the clock keeps the MAC promise: always faster, always close
+        "ex08_predict_speedup",
+        _predict(faster=lambda *a: "separable", words=lambda *a: "close"),
+        "waits for memory",
+    ),
+    (  # fewer MACs always win: the per-call cost forgotten
+        "ex08_predict_speedup",
+        _predict(faster=lambda *a: "separable"),
+        "fixed cost of each call",
+    ),
+    ("ex08_predict_speedup", _predict(words=lambda *a: "well below"), "dense GEMM"),
+    ("ex08_predict_speedup", _predict(faster=lambda *a: "standard", words=lambda *a: "close"), "can only be"),
+]
 
 
 def _depth(
@@ -389,12 +412,7 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex08_roofline", _roofline_max, "LOWER"),
     ("ex08_roofline", _roofline_divide, "bandwidth · intensity"),
     ("ex08_roofline", _roofline_swapped, "swapped"),
-    ("ex08_compare_designs", _designs(_params_of), "compared parameters"),
-    ("ex08_compare_designs", _designs(_macs_of(strides=False)), "ignored the strides"),
-    ("ex08_compare_designs", _designs(_macs_of(floor=True)), "(H − 1) // stride + 1"),
-    ("ex08_compare_designs", _designs(_macs_of(groups=False)), "groups is ignored"),
-    ("ex08_compare_designs", _designs(_macs_of(), inverted=True), "at least 1"),
-    ("ex08_compare_designs", _designs(_macs_of(), tie_as_a=True), "tie"),
+    *WRONG_08_PREDICT,
 ]
 
 
@@ -468,19 +486,6 @@ def test_each_grading_seed_redraws_the_hidden_cases_under_the_same_labels():
             compare(x.data, y.data) is None for x, y in zip(a, b, strict=False) if not x.hidden
         )  # visible cases are fixed
         assert any(compare(x.data, y.data) is not None for x, y in zip(a, b, strict=False) if x.hidden), exercise.name
-
-
-def test_compare_designs_visible_factors_are_the_lessons():
-    from course_utils import counting
-
-    # lesson 08 pins 8.69× (depthwise-separable, 256 @28) and 9.68× (Inception's 5×5 with a 16-wide 1×1 reduction)
-    dense = counting.conv_macs(256, 256, 3, 28, padding=1)
-    separable = counting.conv_macs(256, 256, 3, 28, padding=1, groups=256) + counting.conv_macs(256, 256, 1, 28)
-    ns = testing.solution_namespace(SOLUTIONS["08"])
-    first, second = (c.data["args"] for c in checks.get("ex08_compare_designs").visible())
-    assert ns["compare_designs"](*first) == {"cheaper": "b", "factor": dense / separable}
-    assert round(dense / separable, 2) == 8.69
-    assert round(ns["compare_designs"](*second)["factor"], 2) == 9.68
 
 
 def test_arithmetic_intensity_matches_bench():
@@ -635,23 +640,166 @@ def test_lateral_costs_reference_agrees_with_counting():
         ]
 
 
-def test_compare_designs_reference_agrees_with_profiling_the_designs():
+# -- ex08_predict_speedup: the verdict logic on injected measurements, the real stopwatch once ------------------------
+def _with_share(monkeypatch, share, standard_s=1e-3):
+    """Make every case measure a speed-up of ``share`` × its MAC ratio (seconds scaled to match)."""
+    from course_utils.checks import lesson08
+
+    def timing(c_in, c_out, size, batch):
+        speedup = share * lesson08._mac_ratio(c_in, c_out, size, batch)
+        return lesson08.Timing(standard_s, standard_s / speedup, speedup)
+
+    monkeypatch.setattr(lesson08, "stopwatch", timing)
+
+
+def test_predict_speedup_mac_ratio_is_the_ratio_of_the_real_modules_macs():
     from course_utils import counting
     from course_utils.checks import lesson08
 
-    for case in _all_cases("ex08_compare_designs"):
-        a, b, size = case.data["args"]
-        macs = []
-        for design in (a, b):
-            with torch.device("meta"):
-                net = nn.Sequential(
-                    *(nn.Conv2d(ci, co, k, s, k // 2, groups=g, bias=False) for ci, co, k, s, g in design)
-                )
-            macs.append(counting.profile(net, (1, design[0][0], size, size)).total_macs)
-            assert lesson08._design_macs(design, size) == macs[-1], case.label
-        expected = lesson08._cmp_ref(a, b, size)
-        assert expected["cheaper"] == ("tie" if macs[0] == macs[1] else "a" if macs[0] < macs[1] else "b")
-        assert math.isclose(expected["factor"], max(macs) / min(macs), rel_tol=1e-12)
+    for case in _all_cases("ex08_predict_speedup"):
+        c_in, c_out, size, batch = case.data["args"]
+        with torch.device("meta"):
+            standard = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+            separable = nn.Sequential(
+                nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)
+            )
+        shape = (batch, c_in, size, size)
+        ratio = counting.profile(standard, shape).total_macs / counting.profile(separable, shape).total_macs
+        assert math.isclose(lesson08._mac_ratio(c_in, c_out, size, batch), ratio, rel_tol=1e-12), case.label
+
+
+def test_the_fake_machine_puts_every_case_clearly_in_its_regime():
+    """So that the wrong answers above fail for the reason their hint names, not by a band's grace."""
+    from course_utils.checks import lesson08
+
+    for case in _all_cases("ex08_predict_speedup"):
+        expected = lesson08._predict_ref(*case.data["args"])
+        speedup, share = expected["timing"].speedup, expected["timing"].speedup / expected["mac_ratio"]
+        kind = case.label.split(" layers")[0]
+        assert len(lesson08._acceptable_words(share)) == 1, case.label
+        if kind != "thin":  # thin pairs sit inside the wide faster-band: either design may be named faster there
+            assert len(lesson08._acceptable_faster(speedup)) == 1, case.label
+        assert (expected["faster"], expected["speedup"]) == {
+            "tiny": ("standard", "well below"),
+            "thin": ("separable", "well below"),
+            "wide": ("separable", "close"),
+        }[kind], case.label
+
+
+@pytest.mark.parametrize(
+    ("answer", "what"),
+    [
+        ((7.58, "separable", "well below"), "expected a dict"),
+        ({"mac_ratio": 7.58, "faster": "separable"}, "expected a dict"),
+        ({"mac_ratio": float("nan"), "faster": "separable", "speedup": "well below"}, "positive, finite number"),
+        ({"mac_ratio": -7.58, "faster": "separable", "speedup": "well below"}, "positive, finite number"),
+        ({"mac_ratio": True, "faster": "separable", "speedup": "well below"}, "positive, finite number"),
+        ({"mac_ratio": "7.58", "faster": "separable", "speedup": "well below"}, "positive, finite number"),
+        ({"mac_ratio": 7.58, "faster": "depthwise", "speedup": "well below"}, "'faster' must be"),
+        ({"mac_ratio": 7.58, "faster": "separable", "speedup": "below"}, "'speedup' must be"),
+        ({"mac_ratio": 7.58, "faster": "separable", "speedup": 3.0}, "'speedup' must be"),
+    ],
+    ids=["tuple", "missing key", "NaN", "negative", "bool", "str ratio", "faster", "speedup word", "speedup number"],
+)
+def test_predict_speedup_malformed_answer_says_what_was_wrong(answer, what):
+    verdict = testing.check("ex08_predict_speedup", lambda *args: answer)
+    assert verdict.status == "fail"
+    first = verdict.text.splitlines()[0]
+    assert "visible case 'thin layers" in first and what in first, verdict.text
+    assert "hint:" in verdict.text
+
+
+@pytest.mark.parametrize(
+    ("share", "passing_words"),
+    [
+        (0.3, {"well below"}),
+        (0.45, {"well below", "close"}),  # near the 0.6 boundary: both pass
+        (0.75, {"well below", "close"}),
+        (1.0, {"close"}),
+        (1.4, {"close", "above"}),
+        (2.0, {"above"}),
+    ],
+)
+def test_predict_speedup_words_are_judged_within_bands(monkeypatch, share, passing_words):
+    _with_share(monkeypatch, share)
+    for word in ("well below", "close", "above"):
+        answer = _predict(faster=lambda *a: "separable", words=lambda *a, w=word: w)
+        verdict = testing.check("ex08_predict_speedup", answer)
+        assert (verdict.status == "pass") == (word in passing_words), (share, word, verdict.text)
+
+
+@pytest.mark.parametrize(
+    ("speedup", "passing"),
+    [(0.4, {"standard"}), (0.7, {"standard", "separable"}), (1.9, {"standard", "separable"}), (2.5, {"separable"})],
+)
+def test_predict_speedup_faster_is_judged_within_a_band(monkeypatch, speedup, passing):
+    from course_utils.checks import lesson08
+
+    monkeypatch.setattr(lesson08, "stopwatch", lambda *a: lesson08.Timing(1e-3, 1e-3 / speedup, speedup))
+    for faster in ("standard", "separable"):
+        answer = _predict(
+            faster=lambda *a, f=faster: f,
+            words=lambda *a, f=faster: (
+                "well below" if f == "standard" else lesson08._word(speedup / lesson08._mac_ratio(*a))
+            ),
+        )
+        verdict = testing.check("ex08_predict_speedup", answer)
+        assert (verdict.status == "pass") == (faster in passing), (speedup, faster, verdict.text)
+
+
+def test_predict_speedup_check_prints_the_measurement_beside_the_prediction_and_why(capsys):
+    ns = testing.solution_namespace(SOLUTIONS["08"])
+    checks.ex08_predict_speedup(ns["predict_speedup"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✅ ex08_predict_speedup: all 3 visible and 6 hidden cases pass"
+    assert sum(line.startswith("   ⏱ ") for line in out) == 3  # one report per visible case, none for hidden ones
+    text = "\n".join(out)
+    for fragment in ("measured: standard", "your prediction: MAC ratio 7.58×", "✓", "FLOPs per byte", "GFLOP/s"):
+        assert fragment in text
+    assert "fixed cost of each call" in text and "waits for memory" in text and "dense GEMM" in text
+    checks.ex08_predict_speedup(_predict(faster=lambda *a: "separable"))  # wrong on the tiny layers
+    out = capsys.readouterr().out
+    assert "✗ you predicted the separable design to be faster" in out and "hint: on layers this small" in out
+
+
+def test_predict_speedup_hidden_failure_shows_no_measurement():
+    ns = testing.solution_namespace(SOLUTIONS["08"])
+    visible = {tuple(c.data["args"]) for c in checks.get("ex08_predict_speedup").visible()}
+
+    def right_on_visible_only(*args):
+        answer = ns["predict_speedup"](*args)
+        return answer if tuple(args) in visible else {**answer, "faster": "standard", "speedup": "well below"}
+
+    verdict = testing.check("ex08_predict_speedup", right_on_visible_only)
+    assert verdict.status == "fail" and "hidden case" in verdict.text.splitlines()[0]
+    assert "measured:" not in verdict.text and " ms" not in verdict.text
+
+
+@pytest.mark.slow
+def test_predict_speedup_real_stopwatch_judges_the_solution_in_about_two_seconds(real_stopwatch):
+    """The one test that times: the solution passes against this machine's stopwatch, the check stays within the
+    classroom grader's 15 s per cell with room to spare, and it leaves torch's threads and RNG as they were."""
+    import time
+
+    from course_utils.checks import lesson08
+
+    lesson08._time_pair.cache_clear()
+    ns = testing.solution_namespace(SOLUTIONS["08"])
+    threads, rng_state = torch.get_num_threads(), torch.get_rng_state()
+    start = time.perf_counter()
+    verdict = testing.check("ex08_predict_speedup", ns["predict_speedup"])
+    elapsed = time.perf_counter() - start
+    assert verdict.status == "pass", verdict.text + "\n" + verdict.report
+    assert elapsed < 8, f"the check took {elapsed:.1f} s"
+    assert torch.get_num_threads() == threads and torch.equal(torch.get_rng_state(), rng_state)
+    assert lesson08._time_pair.cache_info().currsize >= 5  # measured for real, once per distinct case
+
+
+def test_predict_speedup_hidden_cases_never_repeat_a_visible_one():
+    exercise = checks.get("ex08_predict_speedup")
+    visible = {tuple(c.data["args"]) for c in exercise.visible()}
+    for seed in range(40):
+        assert not visible & {tuple(c.data["args"]) for c in exercise.cases(seed) if c.hidden}, seed
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ other return types where the task names none, other module layouts (those are in
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -96,10 +95,13 @@ def inception_macs_from_modules(c, c1, r3, c3, r5, c5, pp, size):
     return sum(size * size * conv.weight.numel() for conv in convs)  # 'same' padding: every conv keeps the size
 
 
-def cheaper_5x5_as_list(c, r, c5, size):
-    costs = {"direct": c * 25 * c5, "reduced": c * r + r * 25 * c5}  # per pixel: size² cancels
-    name = min(costs, key=costs.get)
-    return [name, max(costs.values()) / min(costs.values())]
+def break_even_by_search(in_channels, ch5x5, size):
+    """Widen the reduction one channel at a time while it still saves MACs (a loop, not the closed form)."""
+    direct = size * size * in_channels * 25 * ch5x5
+    r = 0
+    while size * size * (r + 1) * (in_channels + 25 * ch5x5) < direct:
+        r += 1
+    return np.int64(r)  # a NumPy integer is an int here
 
 
 def bottleneck_macs_by_layers(c, m, o, size, stride=1):
@@ -213,18 +215,29 @@ def roofline_with_if(intensity, peak_gflops, bandwidth_gbs):
     return {"bound": "compute", "attainable": float(peak_gflops)}
 
 
-def compare_with_reduce(design_a, design_b, input_size):
-    def step(acc, layer):
-        total, size = acc
-        c_in, c_out, k, s, g = layer
-        out = (size + 2 * (k // 2) - k) // s + 1
-        return total + out * out * c_out * (c_in // g) * k * k, out
+def predict_speedup_by_roofline(in_channels, out_channels, size, batch_size):
+    """Estimate each conv's time on an assumed machine (50 GFLOP/s, 5 GB/s, 20 µs per call), then classify."""
+    peak, bandwidth, call = 50e9, 5e9, 20e-6
+    pixels = batch_size * size * size
 
-    a = functools.reduce(step, design_a, (0, input_size))[0]
-    b = functools.reduce(step, design_b, (0, input_size))[0]
-    if a == b:
-        return {"cheaper": "tie", "factor": 1.0}
-    return {"cheaper": "a" if a < b else "b", "factor": max(a, b) / min(a, b)}
+    def seconds(macs, numbers_moved):
+        return call + max(2 * macs / peak, 4 * numbers_moved / bandwidth)
+
+    standard = seconds(
+        pixels * in_channels * out_channels * 9, pixels * (in_channels + out_channels) + 9 * in_channels * out_channels
+    )
+    depthwise = seconds(pixels * in_channels * 9, 2 * pixels * in_channels + 9 * in_channels)
+    pointwise = seconds(
+        pixels * in_channels * out_channels, pixels * (in_channels + out_channels) + in_channels * out_channels
+    )
+    ratio = np.float64(pixels * in_channels * out_channels * 9) / (pixels * in_channels * (9 + out_channels))
+    speedup = standard / (depthwise + pointwise)
+    return {
+        "speedup": "well below" if speedup / ratio < 0.6 else "close",
+        "faster": "separable" if speedup > 1 else "standard",
+        "mac_ratio": ratio,
+        "estimate": speedup,  # an extra key is fine
+    }
 
 
 def pareto_front_with_numpy(rows):
@@ -297,8 +310,8 @@ ALTERNATIVES = [
     ("ex02_pca_encoder", pca_encoder_with_data),
     ("ex02_signal_kept", signal_kept_with_eigh),
     ("ex03_inception_params", inception_params_from_modules),
-    ("ex03_cheaper_5x5", cheaper_5x5_as_list),
     ("ex03_inception_macs", inception_macs_from_modules),
+    ("ex03_break_even_reduce", break_even_by_search),
     ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
     ("ex04_shortcut_bug", shortcut_as_its_own_module),
     ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),
@@ -314,7 +327,7 @@ ALTERNATIVES = [
     ("ex07_lateral_costs", lateral_costs_as_lists),
     ("ex08_arithmetic_intensity", intensity_in_steps),
     ("ex08_roofline", roofline_with_if),
-    ("ex08_compare_designs", compare_with_reduce),
+    ("ex08_predict_speedup", predict_speedup_by_roofline),  # judged on the fake machine of tests/conftest.py
     # ex09_build_at_budget: a bisection over the widths passes in tests/test_checks_09.py (each case builds models)
     ("ex09_pareto_front", pareto_front_with_numpy),
     ("ex09_predict_accuracy_per_mac", predict_by_sorting_with_an_extra_key),

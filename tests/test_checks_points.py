@@ -76,10 +76,8 @@ def lateral_costs_default_width(channels, sizes, out_channels=256):
     return [(c * 256 + 256, s * s * c * 256) for c, s in zip(channels, sizes, strict=True)]
 
 
-def cheaper_5x5_always_reduced(c, r, c5, size):
-    direct = size * size * c * 25 * c5
-    reduced = size * size * (c * r + r * 25 * c5)
-    return "reduced", max(direct, reduced) / min(direct, reduced)
+def break_even_with_less_or_equal(in_channels, ch5x5, size):
+    return 25 * in_channels * ch5x5 // (in_channels + 25 * ch5x5)  # right except where the two costs tie
 
 
 def _projection(in_channels, out_channels, stride):
@@ -127,7 +125,7 @@ def roofline_always_memory(intensity, peak_gflops, bandwidth_gbs):
 
 WRONG_BRANCH = [
     ("ex00_conv_cost", conv_cost_always_bias, "always bias=True"),
-    ("ex03_cheaper_5x5", cheaper_5x5_always_reduced, "always 'reduced'"),
+    ("ex03_break_even_reduce", break_even_with_less_or_equal, "a tie counted as saving"),
     ("ex04_bottleneck_macs", bottleneck_macs_always_projection, "always a projection"),
     ("ex04_bottleneck_block", BottleneckProjectionOnlyWhenStrided, "a projection only when strided"),
     ("ex04_shortcut_bug", shortcut_projection_only_when_strided, "a projection only when strided (the bug)"),
@@ -271,14 +269,15 @@ def top_down_no_accumulation(features, laterals):
     return merged
 
 
-def compare_designs_no_stride(design_a, design_b, size):
-    def macs(design):
-        return sum(size * size * c_out * (c_in // g) * k * k for c_in, c_out, k, s, g in design)
-
-    a, b = macs(design_a), macs(design_b)
-    if a == b:
-        return {"cheaper": "tie", "factor": 1.0}
-    return {"cheaper": "a" if a < b else "b", "factor": max(a, b) / min(a, b)}
+def predict_speedup_in_channels_as_out(in_channels, out_channels, size, batch_size):
+    """Right whenever C_in = C_out: the MAC ratio 9·C/(9 + C) taken with C = in_channels."""
+    macs = batch_size * size * size * in_channels * out_channels * 9
+    tiny = macs < 1_000_000
+    return {
+        "mac_ratio": 9 * in_channels / (9 + in_channels),
+        "faster": "standard" if tiny else "separable",
+        "speedup": "close" if not tiny and out_channels >= 256 else "well below",
+    }
 
 
 WRONG_BRANCH += [
@@ -301,7 +300,7 @@ WRONG_BRANCH += [
     ("ex06_channel_shuffle", channel_shuffle_groups_two, "groups=2 hard-coded"),
     ("ex07_lateral_merge", lateral_merge_scale_two, "scale_factor=2"),
     ("ex07_top_down", top_down_no_accumulation, "laterals, not merged maps, upsampled"),
-    ("ex08_compare_designs", compare_designs_no_stride, "strides ignored"),
+    ("ex08_predict_speedup", predict_speedup_in_channels_as_out, "in_channels used for out_channels"),
 ]
 
 

@@ -329,6 +329,7 @@ class Verdict:
     text: str
     failures: list[tuple[Case, Failure]] = field(default_factory=list)
     hidden_total: int = 0
+    report: str = ""  # lines the checker prints after the verdict (e.g. a measurement beside the prediction)
 
     @property
     def fraction(self) -> float:
@@ -370,6 +371,9 @@ class Exercise:
     error_hint: str = ""
     hints: tuple[str, ...] = ()  # staged help for checks.hint(name): a nudge, then the idea, then the formula
     difficulty: int = 0  # 1 to 3 stars (0: not rated)
+    # report(case, value) -> a line printed under the verdict for each visible case that returned a value
+    # (what was measured beside what was predicted); kept out of ``Verdict.text``, which stays deterministic
+    report: Callable[[Case, Any], str] | None = None
 
     def __post_init__(self) -> None:
         if not self.name[:2] == "ex" or not self.name[2:4].isdigit() or self.name[4] != "_":
@@ -456,7 +460,9 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
             len(cases),
             f"✅ {name}: all {n_visible} visible and {n_hidden} hidden cases pass",
             hidden_total=n_hidden,
+            report=_report(exercise, cases, results),
         )
+    report = _report(exercise, cases, results)
     case, failure = failures[0]
     if len(failure.candidates) > 1:  # several known mistakes explain this case: take the one explaining most cases
         tally = {hint: sum(hint in f.candidates for _, f in failures) for hint in failure.candidates}
@@ -464,7 +470,23 @@ def judge_all(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[
     text = _failure_text(name, case, failure, passed, len(cases))
     if exercise.hints:
         text += f"\n   more help: run checks.hint({name!r}) ({len(exercise.hints)} levels, one per call)"
-    return Verdict(name, "fail", passed, len(cases), text, failures, hidden_total=n_hidden)
+    return Verdict(name, "fail", passed, len(cases), text, failures, hidden_total=n_hidden, report=report)
+
+
+def _report(exercise: Exercise, cases: Sequence[Case], results: Sequence[dict[str, Any]]) -> str:
+    """The exercise's report lines for its visible cases that returned a value (hidden cases stay unseen)."""
+    if exercise.report is None:
+        return ""
+    lines = []
+    for case, raw in zip(cases, results, strict=False):
+        result, _ = _unwrap(raw)
+        if case.hidden or "value" not in result:
+            continue
+        try:
+            lines.append(exercise.report(case, result["value"]))
+        except Exception as err:  # a report must never raise into the learner's cell
+            lines.append(f"   ({case.label}: no report: {type(err).__name__}: {err})")
+    return "\n".join(lines)
 
 
 def _judge_one(exercise: Exercise, case: Case, result: dict[str, Any]) -> Failure | None:
@@ -535,6 +557,8 @@ def make_checker(exercise: Exercise) -> Callable[[Any], None]:
         if verdict.status != "pass" and under_nbgrader():
             raise AssertionError(verdict.text)  # the traceback shows the verdict: not printed twice
         print(verdict.text)
+        if verdict.report:
+            print(verdict.report)
 
     checker.__name__ = exercise.name
     checker.__qualname__ = exercise.name
@@ -812,6 +836,7 @@ def function_exercise(
     difficulty: int = 0,
     strict_types: bool = False,
     accept: Iterable[Callable[..., Any]] = (),
+    report: Callable[[Case, Any], str] | None = None,
 ) -> Exercise:
     """An exercise asking for a function ``target(*args)``.
 
@@ -825,6 +850,7 @@ def function_exercise(
     ``hints`` are the staged levels of :func:`hint` (nudge, idea, formula). With them, a mismatch no mistake
     explains says so plainly; without them (the older form) the fallback ``hint`` is printed instead, and it
     becomes the only staged level. ``strict_types``: the task names the returned types (tuple, tensor, array).
+    ``report(case, value)``: a line printed under the verdict for each visible case (see :class:`Exercise`).
     """
     mistakes = list(mistakes)
     alternatives = list(accept)
@@ -862,6 +888,7 @@ def function_exercise(
         error_hint=error_hint,
         hints=staged or ((hint,) if hint else ()),
         difficulty=difficulty,
+        report=report,
     )
 
 

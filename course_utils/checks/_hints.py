@@ -86,12 +86,13 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "padding=1 for the 3×3, padding=2 for the 5×5, nn.MaxPool2d(3, stride=1, padding=1) before the pool "
         "projection; self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj",
     ),
-    "ex03_cheaper_5x5": (
-        "count each design's MACs at the same output size before comparing them",
-        "the reduced design pays for two convs (the 1×1 reduction and the 5×5 on the reduced channels); the ratio "
-        "divides the larger count by the smaller one, as a float",
-        "direct = S²·C_in·25·C_5x5; reduced = S²·C_in·C_red + S²·C_red·25·C_5x5; return the cheaper name and "
-        "max / min (with /, not //)",
+    "ex03_break_even_reduce": (
+        "write both costs for a reduction of r channels, then ask for which r the reduced one is smaller; what "
+        "happens to the map size?",
+        "reduced = S²·C_in·r + S²·r·25·C5 = S²·r·(C_in + 25·C5); direct = S²·25·C_in·C5. Both keep the map, so S² "
+        "cancels: r < 25·C_in·C5 / (C_in + 25·C5). 'Fewer' is strict, and r is a whole number of channels (0 when "
+        "even 1 is too many)",
+        "return (25 * in_channels * ch5x5 - 1) // (in_channels + 25 * ch5x5)  # the largest r with r·D < N",
     ),
     "ex03_inception_macs": (
         "compare the buggy count with the module's four branches, one conv at a time: which convs does it "
@@ -214,12 +215,15 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "memory = bandwidth_gbs · intensity; {'attainable': min(peak_gflops, memory), "
         "'bound': 'memory' if memory < peak_gflops else 'compute'}",
     ),
-    "ex08_compare_designs": (
-        "a design's cost depends on the map size at each layer: keep track of it as you go",
-        "write a helper that walks a design's layers, adds each layer's MACs at the current size, then updates the "
-        "size with the stride; groups divide the kernel depth",
-        "per layer: H_out = (H + 2·(K // 2) − K) // stride + 1; MACs += H_out²·C_out·(C_in // groups)·K²; "
-        "then compare the sums ('tie' when equal, factor = max / min)",
+    "ex08_predict_speedup": (
+        "count first (the MAC ratio), then ask for each regime what sets the time: the MACs, the bytes moved, or the "
+        "fixed cost of every call",
+        "the MAC ratio is 9·C_out / (9 + C_out), whatever C_in, size and batch; tiny layers (well under a million "
+        "MACs) are dominated by the fixed cost of each call (the separable design makes two); otherwise the depthwise "
+        "part moves about as many bytes as the 1×1 conv with C_out times fewer FLOPs: memory-bound. Compared with the "
+        "1×1 conv's compute time it costs about 4·ridge / C_out (ridge ≈ 10–20 FLOPs per byte, lesson 08 section 2)",
+        "ratio = 9 * out / (9 + out); if 9 * N * S² * in * out < 1e6: {'faster': 'standard', 'speedup': 'well below'}; "
+        "else kept = 1 / (1 + 4 * RIDGE / out): 'close' if kept >= 0.6 else 'well below', 'faster': 'separable'",
     ),
     "ex09_build_at_budget": (
         "the members of a family differ only in width: which widths are allowed, and which way do the MACs move "
@@ -281,7 +285,7 @@ DIFFICULTY: dict[str, int] = {
     "ex02_signal_kept": 3,
     "ex03_inception_params": 1,
     "ex03_inception_module": 2,
-    "ex03_cheaper_5x5": 2,
+    "ex03_break_even_reduce": 3,
     "ex03_inception_macs": 3,
     "ex04_bottleneck_macs": 2,
     "ex04_bottleneck_block": 3,
@@ -300,7 +304,7 @@ DIFFICULTY: dict[str, int] = {
     "ex07_lateral_costs": 1,
     "ex08_arithmetic_intensity": 2,
     "ex08_roofline": 1,
-    "ex08_compare_designs": 3,
+    "ex08_predict_speedup": 3,
     "ex09_build_at_budget": 2,
     "ex09_pareto_front": 2,
     "ex09_predict_accuracy_per_mac": 3,

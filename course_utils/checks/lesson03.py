@@ -221,91 +221,6 @@ _INCEPTION_MODULE = module_exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
-# ex03_cheaper_5x5(in_channels, ch5x5_reduce, ch5x5, size) -> ("direct" | "reduced", ratio)
-# ---------------------------------------------------------------------------------------------
-
-
-def _macs_direct(c: int, r: int, c5: int, size: int) -> int:
-    return conv_macs(c, c5, 5, size, padding=2)
-
-
-def _macs_reduced(c: int, r: int, c5: int, size: int) -> int:
-    return conv_macs(c, r, 1, size) + conv_macs(r, c5, 5, size, padding=2)
-
-
-def _cheaper_ref(c: int, r: int, c5: int, size: int) -> tuple[str, float]:
-    direct, reduced = _macs_direct(c, r, c5, size), _macs_reduced(c, r, c5, size)
-    return ("reduced", direct / reduced) if reduced < direct else ("direct", reduced / direct)
-
-
-def _cheaper_cases() -> list[Case]:
-    return [
-        Case("GoogLeNet (3a) 5×5 branch on 28×28", {"args": [192, 16, 32, 28]}),
-        Case("a reduction wider than the input", {"args": [16, 32, 16, 8]}),
-    ]
-
-
-def _cheaper_hidden(rng: np.random.Generator) -> list[Case]:
-    """Half the cases favour each design, so always naming one of them earns at most half the points."""
-    cases = [
-        Case("GoogLeNet (4e) 5×5 branch on 14×14", {"args": [528, 32, 128, 14]}),
-        Case("reduction to a single channel", {"args": [64, 1, 64, 7]}),
-        Case("reduction that does not pay off", {"args": [8, 8, 4, 5]}),
-        Case("a reduction as wide as the input", {"args": [32, 32, 32, 9]}),
-    ]
-    while len(cases) < 8:  # reductions wider than the input: the direct conv wins
-        c = int(rng.integers(1, 129))
-        r, c5, size = c + int(rng.integers(1, 129)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
-        if _macs_direct(c, r, c5, size) < _macs_reduced(c, r, c5, size):
-            cases.append(Case(f"a wide reduction #{len(cases) - 3}", {"args": [c, r, c5, size]}))
-    while len(cases) < 10:  # narrow reductions: the reduced design wins
-        c = int(rng.integers(64, 513))
-        r, c5, size = int(rng.integers(1, c // 4)), int(rng.integers(1, 257)), int(rng.integers(1, 57))
-        if _macs_reduced(c, r, c5, size) < _macs_direct(c, r, c5, size):
-            cases.append(Case(f"a narrow reduction #{len(cases) - 7}", {"args": [c, r, c5, size]}))
-    return cases
-
-
-_CHEAPER_5X5 = function_exercise(
-    "ex03_cheaper_5x5",
-    hints=HINTS["ex03_cheaper_5x5"],
-    difficulty=DIFFICULTY["ex03_cheaper_5x5"],
-    points=2,
-    target="cheaper_5x5",
-    visible=_cheaper_cases,
-    hidden=_cheaper_hidden,
-    reference=_cheaper_ref,
-    mistakes=[
-        (
-            "the 1×1 reduction costs MACs too: reduced = 1×1 (in→reduce) + 5×5 (reduce→out)",
-            lambda c, r, c5, s: ("reduced", _macs_direct(c, r, c5, s) / conv_macs(r, c5, 5, s, padding=2)),
-        ),
-        (
-            "the ratio is inverted: divide the costlier design's MACs by the cheaper one's (ratio ≥ 1)",
-            lambda c, r, c5, s: (_cheaper_ref(c, r, c5, s)[0], 1 / _cheaper_ref(c, r, c5, s)[1]),
-        ),
-        (
-            "the ratio is a true division: costlier / cheaper with /, not // (which drops the fraction)",
-            lambda c, r, c5, s: (
-                _cheaper_ref(c, r, c5, s)[0],
-                float(
-                    max(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
-                    // min(_macs_direct(c, r, c5, s), _macs_reduced(c, r, c5, s))
-                ),
-            ),
-        ),
-        (
-            "you named the costlier design: return the CHEAPER one",
-            lambda c, r, c5, s: (
-                "direct" if _cheaper_ref(c, r, c5, s)[0] == "reduced" else "reduced",
-                _cheaper_ref(c, r, c5, s)[1],
-            ),
-        ),
-    ],
-    hint="direct: 5×5 conv in→ch5x5; reduced: 1×1 in→reduce then 5×5 reduce→ch5x5; both keep size×size (padding 2)",
-)
-
-# ---------------------------------------------------------------------------------------------
 # ex03_inception_macs(in_channels, ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj, size) -> int
 #   fix the bug: a circulating cost count uses the wrong kernel for the 5×5 branch and skips the reductions
 # ---------------------------------------------------------------------------------------------
@@ -387,4 +302,104 @@ _INCEPTION_MACS = function_exercise(
     ],
 )
 
-EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MODULE, _CHEAPER_5X5, _INCEPTION_MACS]
+# ---------------------------------------------------------------------------------------------
+# ex03_break_even_reduce(in_channels, ch5x5, size) -> int
+#   the largest ch5x5_reduce r for which 1×1 (in→r) then 5×5 (r→ch5x5) costs FEWER MACs than the direct 5×5
+#   (in→ch5x5), both on size × size with the size kept; 0 when not even r = 1 pays off
+# ---------------------------------------------------------------------------------------------
+
+
+def _reduced_macs(c: int, r: int, c5: int, size: int) -> int:
+    return conv_macs(c, r, 1, size) + conv_macs(r, c5, 5, size, padding=2)
+
+
+def _direct_macs(c: int, c5: int, size: int) -> int:
+    return conv_macs(c, c5, 5, size, padding=2)
+
+
+def _break_even_ref(c: int, c5: int, size: int) -> int:
+    """S²·r·(C_in + 25·C5) < S²·25·C_in·C5  ⇔  r < 25·C_in·C5 / (C_in + 25·C5): the size cancels."""
+    return (25 * c * c5 - 1) // (c + 25 * c5)
+
+
+def _break_even(c: int, c5: int, size: int, *, k2: int = 25, pay_1x1: bool = True, strict: bool = True) -> int:
+    """The break-even rule with one of the known mistakes switched in (k2 = 9: a 3×3 kernel; no 1×1 cost; <=)."""
+    numerator, denominator = k2 * c * c5, (c if pay_1x1 else 0) + k2 * c5
+    return (numerator - 1) // denominator if strict else numerator // denominator
+
+
+def _break_even_unpadded(c: int, c5: int, size: int) -> int:
+    """The 5×5 conv counted without padding ((S − 4)² pixels) while the 1×1 keeps S²: the size no longer cancels."""
+    out = max(size - 4, 0)
+    best = 0
+    while c * (best + 1) * size**2 + (best + 1) * c5 * 25 * out**2 < c * c5 * 25 * out**2:
+        best += 1
+    return best
+
+
+def _break_even_hidden(rng: np.random.Generator) -> list[Case]:
+    """Half the cases break even at a whole number of channels (where < and <= differ); two pay off never."""
+    cases = [
+        Case("GoogLeNet inception (4e): 528 → 128 on 14×14", {"args": [528, 128, 14]}),
+        Case("one input channel: no reduction pays off", {"args": [1, int(rng.integers(1, 257)), 7]}),
+        Case("the size cancels: a 1×1 map", {"args": [int(rng.integers(16, 513)), int(rng.integers(8, 129)), 1]}),
+    ]
+    for i in range(4):  # C_in = 25·C5·t with (t + 1) dividing C5: the break-even 25·C5·t / (t + 1) is a whole number
+        t = int(rng.integers(1, 5))
+        c5 = (t + 1) * int(rng.integers(1, 5))
+        cases.append(
+            Case(
+                f"break-even at a whole number of channels #{i + 1}",
+                {"args": [25 * c5 * t, c5, int(rng.integers(10, 57))]},
+            )
+        )
+    cases.append(
+        Case(
+            "random module",
+            {"args": [int(rng.integers(2, 1025)), int(rng.integers(1, 257)), int(rng.integers(5, 57))]},
+        )
+    )
+    return cases
+
+
+_BREAK_EVEN = function_exercise(
+    "ex03_break_even_reduce",
+    hints=HINTS["ex03_break_even_reduce"],
+    difficulty=DIFFICULTY["ex03_break_even_reduce"],
+    points=2,
+    target="break_even_reduce",
+    visible=lambda: [
+        Case("GoogLeNet inception (3a): 192 → 32 on 28×28", {"args": [192, 32, 28]}),
+        Case("a break-even at exactly 25 channels: 50 → 2 on 9×9", {"args": [50, 2, 9]}),
+        Case("one input channel: no reduction pays off (return 0)", {"args": [1, 16, 5]}),
+    ],
+    hidden=_break_even_hidden,
+    reference=_break_even_ref,
+    mistakes=[
+        (
+            "at the break-even both designs cost the same MACs, which is not FEWER: the inequality is strict (<)",
+            lambda c, c5, s: _break_even(c, c5, s, strict=False),
+        ),
+        (
+            "the 1×1 reduction costs MACs too: reduced = S²·C_in·r + S²·r·25·C5",
+            lambda c, c5, s: _break_even(c, c5, s, pay_1x1=False),
+        ),
+        ("the 5×5 conv has 25 weights per channel pair, not 9", lambda c, c5, s: _break_even(c, c5, s, k2=9)),
+        (
+            "both convs keep the size × size map (the 5×5 has padding 2), so S² multiplies both sides and cancels",
+            _break_even_unpadded,
+        ),
+        (
+            "when not even r = 1 costs fewer MACs than the direct conv, the task asks for 0",
+            lambda c, c5, s: max(1, _break_even_ref(c, c5, s)),
+        ),
+        (
+            "the largest whole r BELOW the break-even: round down, never to the nearest",
+            lambda c, c5, s: round(25 * c * c5 / (c + 25 * c5)),
+        ),
+    ],
+    strict_types=False,
+    error_hint="break_even_reduce(in_channels, ch5x5, size) returns an int (0 when no reduction pays off)",
+)
+
+EXERCISES = [_INCEPTION_PARAMS, _INCEPTION_MACS, _INCEPTION_MODULE, _BREAK_EVEN]

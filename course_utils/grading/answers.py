@@ -42,9 +42,9 @@ ANSWERS: dict[str, Answers] = {
     "ex02_signal_kept": Answers(("course_utils.pca.pca", "course_utils.pca.channel_vectors")),
     # lesson 03
     "ex03_inception_params": Answers((*_COST, "course_utils.counting.count_params")),
-    "ex03_inception_module": Answers(("course_utils.blocks.InceptionModule",)),
-    "ex03_cheaper_5x5": Answers(_COST),
     "ex03_inception_macs": Answers(_COST),
+    "ex03_inception_module": Answers(("course_utils.blocks.InceptionModule",)),
+    "ex03_break_even_reduce": Answers(_COST),
     # lesson 04
     "ex04_bottleneck_macs": Answers(_COST),
     "ex04_bottleneck_block": Answers(("course_utils.blocks.Bottleneck", "course_utils.blocks.BasicBlock")),
@@ -78,9 +78,7 @@ ANSWERS: dict[str, Answers] = {
         ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.conv_bytes")
     ),
     "ex08_roofline": Answers(("course_utils.bench.roofline_point",)),
-    "ex08_compare_designs": Answers(
-        ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.roofline_point")
-    ),
+    "ex08_predict_speedup": Answers(_COST),  # the MAC ratio; the prediction itself no package function makes
     # lesson 09
     "ex09_build_at_budget": Answers(
         (), why_none="no package function searches widths against a budget; families.build and profile are tools"
