@@ -225,7 +225,7 @@ def unique_state(module):
 
 
 def seeded_values(state, seed):
-    """The values BUILD_MODULE writes into a module's floating-point state, by name (sorted), from ``seed``."""
+    """The values build_seeded (BUILD_MODULE and other module adapters) writes into a module's floating-point state, by name (sorted), from ``seed``."""
     generator = _torch.Generator().manual_seed(int(seed))
     values = {}
     for name in sorted(state):
@@ -236,6 +236,21 @@ def seeded_values(state, seed):
             else:
                 values[name] = (_torch.randn(tuple(tensor.shape), generator=generator) * 0.5).to(tensor.dtype)
     return values
+
+
+def build_seeded(obj, args, x, seed):
+    """``obj(*args)``, its floating-point state filled with ``seeded_values(..., seed)`` (so BatchNorm and biases
+    matter), run in eval mode on ``x``: ``(module, output, a copy of its state)``. What module adapters compare."""
+    module = obj(*args)
+    if not isinstance(module, _torch.nn.Module):
+        raise TypeError(f"{getattr(obj, '__name__', obj)}(...) returned a {type(module).__name__}, not an nn.Module")
+    with _torch.no_grad():
+        state = unique_state(module)
+        for name, value in seeded_values(state, seed).items():
+            state[name].copy_(value)
+        module.eval()
+        out = module(x)
+    return module, out, {k: v.detach().clone() for k, v in unique_state(module).items()}
 
 
 def grade_io(adapter, obj, in_path, out_path):
@@ -258,20 +273,8 @@ def adapter(obj, case):
 #: parameter and buffer seeded random values (so BatchNorm and biases matter), run it in eval mode on x.
 BUILD_MODULE = r"""
 def adapter(obj, case):
-    module = obj(*case["args"])
-    if not isinstance(module, _torch.nn.Module):
-        raise TypeError(f"{getattr(obj, '__name__', obj)}(...) returned a {type(module).__name__}, not an nn.Module")
-    with _torch.no_grad():
-        state = unique_state(module)
-        for name, value in seeded_values(state, case["seed"]).items():
-            state[name].copy_(value)
-        module.eval()
-        out = module(case["x"])
-    return {
-        "out": out,
-        "state": {k: v.detach().clone() for k, v in unique_state(module).items()},
-        "attrs": {a: getattr(module, a, None) for a in case.get("attrs", ())},
-    }
+    module, out, state = build_seeded(obj, case["args"], case["x"], case["seed"])
+    return {"out": out, "state": state, "attrs": {a: getattr(module, a, None) for a in case.get("attrs", ())}}
 """
 
 

@@ -241,21 +241,8 @@ _BOTTLENECK_BLOCK = module_exercise(
 #: holds one block (``args``, ``x``, ``seed``) or a sequence of them (``blocks``, like a network's stages).
 SHORTCUT_ADAPTER = r"""
 def _shortcut_block(obj, block):
-    in_channels, out_channels, stride = block["args"]
-    module = obj(in_channels, out_channels, stride)
-    if not isinstance(module, _torch.nn.Module):
-        raise TypeError(f"{getattr(obj, '__name__', obj)}(...) returned a {type(module).__name__}, not an nn.Module")
-    with _torch.no_grad():
-        state = unique_state(module)
-        for name, value in seeded_values(state, block["seed"]).items():
-            state[name].copy_(value)
-        module.eval()
-        out = module(block["x"])
-    return {
-        "out": out,
-        "state": {k: v.detach().clone() for k, v in unique_state(module).items()},
-        "n_params": int(sum(p.numel() for p in module.parameters())),
-    }
+    module, out, state = build_seeded(obj, block["args"], block["x"], block["seed"])
+    return {"out": out, "state": state, "n_params": int(sum(p.numel() for p in module.parameters()))}
 
 
 def adapter(obj, case):
