@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import shutil
 import subprocess
@@ -14,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils import checks, notebooks
+from course_utils.checks import testing
 from course_utils.exercises import (
     BEGIN,
     END,
@@ -163,20 +162,13 @@ def _not_attempted_everywhere(path: Path, cells) -> None:
 
 
 def _run_in_this_process(path: Path):
-    """Every code cell of the file, in order, in one fresh namespace, with what it printed as its output.
-    The exercise notebooks are plain Python (no magics, no displays: `test_exercises_are_plain_python`)."""
+    """The file's cells, each code cell with what it printed as its output, run here by
+    ``testing.printed_by_cells``. The exercise notebooks are plain Python (`test_exercises_are_plain_python`)."""
+    printed = testing.printed_by_cells(path)
     cells = notebooks.read(path).cells
-    namespace: dict[str, object] = {"__name__": "__main__"}
     for i, cell in enumerate(cells):
-        if cell.cell_type != "code":
-            continue
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            try:
-                exec(compile(cell.source, f"{path.name} cell {i}", "exec"), namespace)
-            except Exception as err:
-                raise AssertionError(f"{path.name} cell {i} raised {err!r}") from err
-        cell.outputs = [{"output_type": "stream", "name": "stdout", "text": printed.getvalue()}]
+        if cell.cell_type == "code":
+            cell.outputs = [{"output_type": "stream", "name": "stdout", "text": printed[i]}]
     return cells
 
 

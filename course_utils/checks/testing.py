@@ -22,6 +22,7 @@ from ._framework import Verdict
 __all__ = [
     "solution_namespace",
     "stub_namespace",
+    "printed_by_cells",
     "check",
     "assert_passes",
     "assert_not_attempted",
@@ -30,14 +31,27 @@ __all__ = [
 ]
 
 
-def _exec_cells(nb: Any, skip_checks: bool = True) -> dict[str, Any]:
+def _exec_cells(nb: Any, skip_checks: bool = True, printed: dict[int, str] | None = None) -> dict[str, Any]:
+    """Run ``nb``'s code cells in order in one fresh namespace and return it; what cell ``i`` printed goes into
+    ``printed[i]`` when a dict is given. ``skip_checks`` leaves out the check cells (``checks.exNN_...(...)``)."""
     namespace: dict[str, Any] = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in nb.cells:
-            if cell.cell_type != "code" or (skip_checks and "checks.ex" in cell.source):
-                continue
-            exec(compile(cell.source, "<notebook cell>", "exec"), namespace)  # noqa: S102 - the course's own solution notebooks, in tests
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or (skip_checks and "checks.ex" in cell.source):
+            continue
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            exec(compile(cell.source, f"<notebook cell {i}>", "exec"), namespace)  # noqa: S102 - the course's own notebooks, in tests
+        if printed is not None:
+            printed[i] = shown.getvalue()
     return namespace
+
+
+def printed_by_cells(path: str | Path) -> dict[int, str]:
+    """Run every code cell of the notebook at ``path`` (check cells too) in this process; ``{cell index: what
+    it printed}``. For plain-Python notebooks, such as the generated exercises, this is what a kernel shows."""
+    printed: dict[int, str] = {}
+    _exec_cells(notebooks.read(path), skip_checks=False, printed=printed)
+    return printed
 
 
 def solution_namespace(path: str | Path) -> dict[str, Any]:
