@@ -64,27 +64,6 @@ def exercise_namespaces():
     }
 
 
-# The longest files of `make test` (each runs on one worker: --dist loadscope), started first so that the short
-# ones fill in around them instead of one long file ending the run alone. Measured with --durations=0.
-LONGEST_FIRST = (
-    "notebooks/09_cost_vs_accuracy.ipynb",
-    "tests/test_grading.py",
-    "tests/test_checks_every_lesson.py",
-    "tests/test_grading_batch.py",
-    "tests/test_lesson09_claims.py",
-    "tests/test_models.py",
-    "tests/test_site.py",
-)
-
-
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: a notebook's cells keep their order
-
-
 # -- ex08_predict_speedup: a deterministic stopwatch -------------------------------------------------------------------
 # The exercise is judged against a measurement on the machine that runs the check. Tests judge it against this fake
 # machine instead (so they never flake on a loaded machine); tests/test_checks_05_08.py runs the real stopwatch once,
