@@ -159,3 +159,44 @@ def test_conv_output_hw_equals_pytorch(size, k, s, p, d):
     h, w = (size, size) if isinstance(size, int) else size
     out = nn.Conv2d(1, 1, k, s, p, d, device="meta")(torch.empty(1, 1, h, w, device="meta"))
     assert conv_output_hw(size, k, s, p, d) == tuple(out.shape[-2:])
+
+
+def _course_networks():
+    """Networks with every kind of stand-in layer: paper models, lesson 09's family members and a few blocks."""
+    from course_utils import blocks, families, models
+
+    with torch.device("meta"):  # no weight initialisation: profile only reads shapes
+        yield "se_resnet50", models.se_resnet50(), (1, 3, 224, 224)
+        yield "mobilenet_v2", models.mobilenet_v2(), (1, 3, 224, 224)
+        yield "convnext_tiny", models.convnext_tiny(), (1, 3, 224, 224)
+        for family in families.FAMILIES:
+            yield family, families.build(family, 16, 4, 10, 2, True), (2, 4, 32, 32)
+        yield "bn1d", nn.Sequential(nn.Flatten(), nn.Linear(12, 6), nn.BatchNorm1d(6), nn.GELU(), nn.Dropout()), (3, 12)
+        yield "bottleneck", blocks.Bottleneck(8, 4, 16, stride=2), (1, 8, 9, 7)
+
+
+def test_profile_stand_ins_give_the_rows_of_the_real_layers(monkeypatch):
+    """profile runs shape-keeping layers (BN, activations, dropout) as stand-ins: every row must be the same as
+    with the real layers' meta kernels, and every module its own forward again afterwards."""
+    from course_utils import counting
+
+    for name, net, shape in _course_networks():
+        fast = profile(net, shape)
+        assert not any("forward" in vars(m) for m in net.modules()), name
+        with monkeypatch.context() as patch:
+            patch.setattr(counting, "_SHAPE_KEEPING", ())
+            exact = profile(net, shape)
+        assert fast.rows == exact.rows and fast.total_params == exact.total_params, name
+
+
+def test_profile_stand_ins_check_what_the_real_layers_check():
+    with pytest.raises(ValueError, match="expects 8 channels"):
+        profile(nn.Sequential(nn.Conv2d(3, 6, 1), nn.BatchNorm2d(8)), (1, 3, 4, 4))
+    with pytest.raises(ValueError, match="expected 4D input"):
+        profile(nn.BatchNorm2d(3), (1, 3, 4))
+
+    class Doubling(nn.ReLU):  # a subclass may change the shape: it runs for real
+        def forward(self, x):
+            return torch.cat([x, x], dim=1)
+
+    assert profile(nn.Sequential(Doubling()), (1, 3, 4, 4)).rows[0].output_shape == (1, 6, 4, 4)
