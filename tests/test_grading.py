@@ -202,7 +202,9 @@ def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
         new_code_cell(
             _attempts(
                 "x = bytearray(3 * 2**30)",
-                "open('big', 'wb').write(b'x' * 2**30)",
+                # 1 GiB written a megabyte at a time (0.2 s here): one 1 GiB bytes object first touches 1 GiB of
+                # fresh memory (1.2 s idle), the likeliest reason this cell reached the 15 s limit under load
+                "f = open('big', 'wb'); [f.write(b'x' * 2**20) for _ in range(1024)]",
                 "[subprocess.Popen(['sleep', '1234'], start_new_session=True) for _ in range(200)]",
                 "__import__('socket').create_connection(('1.1.1.1', 53), timeout=3)",
             )
