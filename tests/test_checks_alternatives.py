@@ -40,8 +40,17 @@ def conv2d_with_loops_over_channels(x, w, b):
     return out
 
 
-def pointwise_with_einsum(x, w, b):
-    return np.einsum("oc,nchw->nohw", w, x) + b[None, :, None, None]
+def pointwise_with_batched_matmul(x, w, b):
+    """The lesson's (C, pixels) view of each image: w @ x.reshape(N, C_in, -1), batched; any spatial axes."""
+    n, c_in = x.shape[:2]
+    return (w @ x.reshape(n, c_in, -1) + b[:, None]).reshape(n, w.shape[0], *x.shape[2:])
+
+
+def pointwise_with_swapped_axes(x, w, b):
+    """Channels swapped with the LAST axis (the pixels' order reversed, which a matmul does not care about)."""
+    rows = np.swapaxes(x, 1, -1)
+    out = rows.reshape(-1, x.shape[1]) @ w.T + b
+    return np.swapaxes(out.reshape(*rows.shape[:-1], -1), 1, -1)
 
 
 def linear_to_conv_with_view(linear):
@@ -303,7 +312,8 @@ ALTERNATIVES = [
     ("ex00_conv_output_shape", output_shape_with_floor),
     ("ex00_conv_cost", conv_cost_from_a_module),
     ("ex00_conv2d", conv2d_with_loops_over_channels),
-    ("ex01_pointwise_conv", pointwise_with_einsum),
+    ("ex01_reshape_bug", pointwise_with_batched_matmul),
+    ("ex01_reshape_bug", pointwise_with_swapped_axes),
     ("ex01_linear_to_conv1x1", linear_to_conv_with_view),
     ("ex01_pointwise_vs_dense", pointwise_vs_dense_as_list),
     ("ex02_channel_pca", channel_pca_with_eigh),

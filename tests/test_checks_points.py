@@ -155,9 +155,19 @@ def conv2d_square_only(x, w, b):
 
 
 def pointwise_first_image_only(x, w, b):
-    _, c, h, ww = x.shape
-    out = (x[0].reshape(c, -1).T @ w.T + b).T.reshape(1, -1, h, ww)
+    c, *spatial = x.shape[1:]
+    out = (x[0].reshape(c, -1).T @ w.T + b).T.reshape(1, -1, *spatial)
     return np.repeat(out, x.shape[0], axis=0)
+
+
+def pointwise_only_4d(x, w, b):
+    n, c, h, ww = x.shape  # raises on Conv1d and Conv3d inputs
+    return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1).transpose(0, 3, 1, 2)
+
+
+def pointwise_circulating_bug(x, w, b):
+    n, c = x.shape[:2]
+    return (x.reshape(-1, c) @ w.T + b).reshape(n, w.shape[0], *x.shape[2:])
 
 
 def linear_to_conv_always_bias(linear):
@@ -283,7 +293,9 @@ def predict_speedup_in_channels_as_out(in_channels, out_channels, size, batch_si
 WRONG_BRANCH += [
     ("ex00_conv_output_shape", output_shape_padding_once, "padding on one side only"),
     ("ex00_conv2d", conv2d_square_only, "square inputs only"),
-    ("ex01_pointwise_conv", pointwise_first_image_only, "the first image only"),
+    ("ex01_reshape_bug", pointwise_first_image_only, "the first image only"),
+    ("ex01_reshape_bug", pointwise_only_4d, "4-D input only"),
+    ("ex01_reshape_bug", pointwise_circulating_bug, "the buggy reshape kept"),
     ("ex01_linear_to_conv1x1", linear_to_conv_always_bias, "always bias=True"),
     ("ex01_pointwise_vs_dense", pointwise_vs_dense_square, "height used for width"),
     ("ex02_channel_pca", channel_pca_first_image, "the first image only"),

@@ -31,12 +31,14 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "contracts it with w over c, u, v; the kernel is not flipped",
         "np.einsum('chwuv,ocuv->ohw', windows, w) + b[:, None, None]",
     ),
-    "ex01_pointwise_conv": (
-        "at one pixel, a 1×1 conv is a matrix-vector product: what are the matrix and the vector?",
-        "put the channels last so that every pixel becomes one row of an (N·H·W, C_in) matrix; one matmul maps all "
-        "rows at once; then restore (N, C_out, H, W)",
-        "x.transpose(0, 2, 3, 1).reshape(-1, C_in) @ w.T + b, reshaped to (N, H, W, C_out) and transposed with "
-        "(0, 3, 1, 2)",
+    "ex01_reshape_bug": (
+        "try the buggy line on a tiny x whose values say where they sit, e.g. x = np.arange(2 * 3).reshape(1, 2, 3) "
+        "(2 channels, 3 pixels): which numbers land in one row of x.reshape(-1, 2)?",
+        "a row must hold ONE pixel's C_in channel values, and in an (N, C_in, *spatial) array those lie a whole "
+        "channel plane apart: move the channel axis last (whatever the number of spatial axes), then reshape, "
+        "multiply and add the bias, then undo the two steps in reverse order",
+        "n, c_in, *spatial = x.shape; rows = np.moveaxis(x, 1, -1).reshape(-1, c_in); out = rows @ w.T + b; "
+        "return np.moveaxis(out.reshape(n, *spatial, -1), -1, 1)",
     ),
     "ex01_linear_to_conv1x1": (
         "a 1×1 conv's weight is a Linear weight with two extra unit axes: which ones, and where?",
@@ -277,7 +279,7 @@ DIFFICULTY: dict[str, int] = {
     "ex00_conv_output_shape": 1,
     "ex00_conv_cost": 1,
     "ex00_conv2d": 2,
-    "ex01_pointwise_conv": 2,
+    "ex01_reshape_bug": 2,
     "ex01_linear_to_conv1x1": 2,
     "ex01_pointwise_vs_dense": 1,
     "ex02_channel_pca": 2,

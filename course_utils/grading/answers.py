@@ -33,7 +33,7 @@ ANSWERS: dict[str, Answers] = {
     "ex00_conv_cost": Answers(_COST),
     "ex00_conv2d": Answers(("course_utils.reference.conv2d",)),
     # lesson 01
-    "ex01_pointwise_conv": Answers(("course_utils.reference.pointwise_conv",)),
+    "ex01_reshape_bug": Answers(("course_utils.reference.pointwise_conv",)),
     "ex01_linear_to_conv1x1": Answers(("course_utils.models._linear_as_conv",)),
     "ex01_pointwise_vs_dense": Answers((*_COST, "course_utils.counting.linear_params")),
     # lesson 02
