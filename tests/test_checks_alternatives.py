@@ -152,11 +152,21 @@ def fc_weight_with_unflatten(weight, in_channels, kernel_size):
     return weight.unflatten(1, (in_channels, kernel_size, kernel_size)).clone()
 
 
-def score_map_by_counting(height, width, stride=32, window=224):
-    def fits(size):
-        return sum(1 for start in range(0, size - window + 1, stride))
+def score_map_coverage_by_counting(height, width, stride=32, window=224):
+    """Lists, and the windows laid out one by one."""
 
-    return [fits(height), fits(width)]
+    def along(size):
+        starts = list(range(0, size - window + 1, stride))
+        return len(starts), size - (starts[-1] + window)
+
+    (h_out, rows), (w_out, cols) = along(height), along(width)
+    return [[h_out, w_out], [rows, cols]]
+
+
+def score_map_coverage_with_divmod(height, width, stride=32, window=224):
+    """Whole steps and the remainder in one divmod: the rows left are (size − window) % stride."""
+    (steps_h, rows), (steps_w, cols) = divmod(height - window, stride), divmod(width - window, stride)
+    return (steps_h + 1, steps_w + 1), (rows, cols)
 
 
 def receptive_field_by_products(layers):
@@ -325,7 +335,8 @@ ALTERNATIVES = [
     ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
     ("ex04_shortcut_bug", shortcut_as_its_own_module),
     ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),
-    ("ex05_score_map_shape", score_map_by_counting),
+    ("ex05_score_map_coverage", score_map_coverage_by_counting),
+    ("ex05_score_map_coverage", score_map_coverage_with_divmod),
     ("ex05_receptive_field", receptive_field_by_products),
     ("ex05_keras_fc_to_conv", keras_with_an_index),
     ("ex06_grouped_conv_cost", grouped_with_divmod),

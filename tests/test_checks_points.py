@@ -68,8 +68,20 @@ def grouped_checks_only_in_channels(c_in, c_out, k, size, groups, bias=True):
     return w + (c_out if bias else 0), size * size * w
 
 
-def score_map_default_stride_window(height, width, stride=32, window=224):
-    return (height - 224) // 32 + 1, (width - 224) // 32 + 1
+def _coverage(height, width, stride, window, left=None):
+    h_out, w_out = (height - window) // stride + 1, (width - window) // stride + 1
+    if left is None:
+        return (h_out, w_out), (height - stride * (h_out - 1) - window, width - stride * (w_out - 1) - window)
+    return (h_out, w_out), (left(height, stride), left(width, stride))
+
+
+def score_map_coverage_default_stride_window(height, width, stride=32, window=224):
+    return _coverage(height, width, 32, 224)
+
+
+def score_map_coverage_left_as_size_mod_stride(height, width, stride=32, window=224):
+    """Right whenever the window is a multiple of the stride (VGG-16's 224 = 7 × 32)."""
+    return _coverage(height, width, stride, window, left=lambda size, s: size % s)
 
 
 def lateral_costs_default_width(channels, sizes, out_channels=256):
@@ -134,7 +146,8 @@ WRONG_BRANCH = [
     ("ex06_kernel_depth_bug", kernel_depth_bug_kept, "the buggy count kept"),
     ("ex06_kernel_depth_bug", kernel_depth_test_of_the_layer_itself, "the layer's own channels as the test"),
     ("ex06_kernel_depth_bug", kernel_depth_always_bias, "always bias=True"),
-    ("ex05_score_map_shape", score_map_default_stride_window, "32 and 224 hard-coded"),
+    ("ex05_score_map_coverage", score_map_coverage_default_stride_window, "32 and 224 hard-coded"),
+    ("ex05_score_map_coverage", score_map_coverage_left_as_size_mod_stride, "rows left as size % stride"),
     ("ex06_grouped_conv_cost", grouped_checks_only_in_channels, "only in_channels validated"),
     ("ex07_lateral_costs", lateral_costs_default_width, "out_channels=256 hard-coded"),
     ("ex08_arithmetic_intensity", intensity_groups_ignored, "groups ignored"),

@@ -131,10 +131,14 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "channels-last order would need a permute",
         "weight.reshape(out_features, in_channels, kernel_size, kernel_size) (a new tensor; do not change weight)",
     ),
-    "ex05_score_map_shape": (
-        "slide a window of `window` pixels along one axis in steps of `stride`: how many positions fit?",
-        "the count is the number of whole steps plus the first position; the pools round down",
-        "H_out = (height − window) // stride + 1, the same for W, from the stride and window given (not 32 and 224)",
+    "ex05_score_map_coverage": (
+        "draw one axis of the image as a line of `height` pixels and lay the windows on it: where does the first one "
+        "start, how far apart are their starts, and where does the last one that still fits end?",
+        "count the whole steps of `stride` that fit in what is left after the first window, plus that first "
+        "window; the last window then ends at its start plus `window`, and every row after it is in no window "
+        "(do the same for the columns)",
+        "H_out = (height − window) // stride + 1; rows left = height − (stride·(H_out − 1) + window), which is "
+        "(height − window) % stride; the same for the width",
     ),
     "ex05_receptive_field": (
         "walk the layers from the input and keep three numbers: how wide one cell's view is, how far apart "
@@ -293,7 +297,7 @@ DIFFICULTY: dict[str, int] = {
     "ex04_bottleneck_block": 3,
     "ex04_shortcut_bug": 2,
     "ex05_fc_weight_to_conv": 2,
-    "ex05_score_map_shape": 1,
+    "ex05_score_map_coverage": 1,
     "ex05_receptive_field": 2,
     "ex05_keras_fc_to_conv": 3,
     "ex06_grouped_conv_cost": 2,

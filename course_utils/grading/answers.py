@@ -53,7 +53,7 @@ ANSWERS: dict[str, Answers] = {
     ),
     # lesson 05
     "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
-    "ex05_score_map_shape": Answers(_SIZE),
+    "ex05_score_map_coverage": Answers(_SIZE),
     "ex05_receptive_field": Answers(
         (), why_none="the package has no receptive-field walk: viz.receptive_fields_diagram only draws given numbers"
     ),
