@@ -51,8 +51,25 @@ def _np_conv(x, w, b):
 
 
 def _pw(x, w, b):
-    n, c, h, ww = x.shape
+    """The fixed pointwise_conv of ex01_reshape_bug, for (N, C_in, *spatial)."""
+    n, c, *spatial = x.shape
+    return np.moveaxis((np.moveaxis(x, 1, -1).reshape(-1, c) @ w.T + b).reshape(n, *spatial, -1), -1, 1)
+
+
+def _pw_rows(x):
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _pw_only_4d(x, w, b):
+    n, c, h, ww = x.shape  # raises on Conv1d and Conv3d inputs
     return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1).transpose(0, 3, 1, 2)
+
+
+def _pw_needs_two_rows(x, w, b):
+    """Raises on every input that is not a 2-D map with H > 1: also on the 4-D layout of a 1-D input."""
+    if x.ndim != 4 or x.shape[2] == 1:
+        raise ValueError("expected (N, C, H, W) with H > 1")
+    return _pw(x, w, b)
 
 
 def _l2c(copy_bias=True, transpose=False, bias_flag=None):
@@ -133,14 +150,27 @@ WRONG: list[tuple[str, object, str]] = [
         "transposed",
     ),
     ("ex00_conv2d", lambda x, w, b: x[: w.shape[0]], "shape"),
-    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, 0 * b), "bias"),
-    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w.T, b) if w.shape[0] == w.shape[1] else _pw(x, w, b), "transposed"),
+    ("ex01_reshape_bug", lambda x, w, b: _pw(x, w, 0 * b), "bias is forgotten"),
+    ("ex01_reshape_bug", lambda x, w, b: _pw(x, w.T, b) if w.shape[0] == w.shape[1] else _pw(x, w, b), "transposed"),
     (
-        "ex01_pointwise_conv",
+        "ex01_reshape_bug",
         lambda x, w, b: (x.reshape(-1, x.shape[1]) @ w.T + b).reshape(x.shape[0], w.shape[0], *x.shape[2:]),
-        "reshape order",
+        "circulating bug itself",
     ),
-    ("ex01_pointwise_conv", lambda x, w, b: _pw(x, w, b).transpose(0, 1, 3, 2), "H and W"),
+    (
+        "ex01_reshape_bug",
+        lambda x, w, b: (_pw_rows(x) @ w.T + b).reshape(x.shape[0], w.shape[0], *x.shape[2:]),
+        "the way back",
+    ),
+    (
+        "ex01_reshape_bug",
+        lambda x, w, b: (_pw_rows(x) @ w.T + b).reshape(x.shape[0], *x.shape[2:], w.shape[0]),
+        "channels are left last",
+    ),
+    ("ex01_reshape_bug", _pw_only_4d, "handles only 4-D input"),
+    ("ex01_reshape_bug", lambda x, w, b: _pw(x, w, b).swapaxes(2, -1), "another order"),
+    ("ex01_reshape_bug", _pw_needs_two_rows, "raised on a valid input"),
+    ("ex01_reshape_bug", lambda x, w, b: 2 * _pw(x, w, b), "not one of the known mistakes"),
     ("ex01_linear_to_conv1x1", _l2c(copy_bias=False), "bias is not copied"),
     ("ex01_linear_to_conv1x1", _l2c(bias_flag=True), "bias=False"),
     ("ex01_linear_to_conv1x1", _l2c(transpose=True), "transposed"),
@@ -417,6 +447,58 @@ def test_every_exercise_has_two_wrong_implementations():
     for name, _, _ in WRONG:
         counts[name] += 1
     assert all(n >= 2 for n in counts.values()), counts
+
+
+def _pw_cases(seeds=(None, 7, 2026)):
+    exercise = checks.get("ex01_reshape_bug")
+    return [case for seed in seeds for case in exercise.cases(seed)]
+
+
+def test_reshape_bug_reference_is_torchs_1x1_conv_in_1d_2d_and_3d():
+    from course_utils.checks import lesson01
+
+    convs = {3: torch.nn.functional.conv1d, 4: torch.nn.functional.conv2d, 5: torch.nn.functional.conv3d}
+    dims = set()
+    for case in _pw_cases():
+        x, w, b = (torch.from_numpy(a).double() for a in case.data["args"])
+        kernel = w.reshape(*w.shape, *[1] * (x.ndim - 2))
+        expected = convs[x.ndim](x, kernel, b).numpy()
+        assert np.allclose(lesson01._pw_ref(*case.data["args"]), expected, atol=1e-10), case.label
+        dims.add(x.ndim - 2)
+    assert dims == {1, 2, 3}
+
+
+def test_the_circulating_bug_is_right_only_where_a_case_says_so():
+    """The buggy reshape passes the single-pixel case (kept on purpose: where the bug hides) and no other."""
+    from course_utils.checks import lesson01
+
+    passing = [
+        case.label
+        for case in _pw_cases()
+        if compare(lesson01._pw_ref(*case.data["args"]), lesson01._pw_bug(*case.data["args"])) is None
+    ]
+    assert passing and all("buggy reshape happens to be right" in label for label in passing), passing
+    verdict = testing.check("ex01_reshape_bug", lesson01._pw_bug)
+    assert verdict.passed == 1 and verdict.failures[0][0].label.startswith("Conv2d input")
+
+
+def test_reshape_bug_only_4d_is_named_only_when_the_4d_layout_works():
+    """The adapter's second call (the same numbers as (N, C, rest, last)) decides between the two hints."""
+    only_4d = testing.check("ex01_reshape_bug", _pw_only_4d)
+    other = testing.check("ex01_reshape_bug", _pw_needs_two_rows)
+    assert "handles only 4-D input" in only_4d.text and "handles only 4-D" not in other.text
+    assert "raised ValueError: expected (N, C, H, W) with H > 1" in other.text
+    assert "raised on a valid input" in other.text
+
+
+def test_reshape_bug_stub_raising_on_one_axis_count_is_a_stub_not_4d_only():
+    def partial(x, w, b):
+        if x.ndim != 4:
+            raise NotImplementedError("1-D and 3-D next")
+        return _pw(x, w, b)
+
+    verdict = testing.check("ex01_reshape_bug", partial)
+    assert verdict.status == "fail" and "still a stub" in verdict.text and "handles only 4-D" not in verdict.text
 
 
 # ---------------------------------------------------------------------------------------------

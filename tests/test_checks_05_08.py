@@ -41,11 +41,18 @@ def _fc_matrix_read_transposed(weight, c, k):
     return weight.reshape(c, k, k, weight.shape[0]).permute(3, 0, 1, 2)
 
 
-def _map(h_out):
+def _coverage(h_out, left=lambda s, st, win, n: s - (st * (n - 1) + win)):
+    """A score_map_coverage from a per-axis count ``h_out(size, stride, window)`` and a left-over rule."""
+
     def f(height, width, stride=32, window=224):
-        return h_out(height, stride, window), h_out(width, stride, window)
+        h, w = h_out(height, stride, window), h_out(width, stride, window)
+        return (h, w), (left(height, stride, window, h), left(width, stride, window, w))
 
     return f
+
+
+def _right_count(s, st, win):
+    return (s - win) // st + 1
 
 
 def _walk(field_step, jump_step, start_step):
@@ -305,11 +312,45 @@ WRONG: list[tuple[str, object, str]] = [
         lambda w, c, k: w.reshape(w.shape[0], k, k, c) if c != k else w.reshape(w.shape[0], c, k, k) * 0,
         "channel axis second",
     ),
-    ("ex05_score_map_shape", _map(lambda s, st, win: s // st), "feature map before fc6"),
-    ("ex05_score_map_shape", _map(lambda s, st, win: (s - win) // st), "+1"),
-    ("ex05_score_map_shape", _map(lambda s, st, win: s // win), "overlap"),
-    ("ex05_score_map_shape", _map(lambda s, st, win: math.ceil((s - win) / st) + 1), "floor"),
-    ("ex05_score_map_shape", lambda h, w, s=32, win=224: ((w - win) // s + 1, (h - win) // s + 1), "swapped"),
+    ("ex05_score_map_coverage", _coverage(lambda s, st, win: s // st), "feature map before fc6"),
+    ("ex05_score_map_coverage", _coverage(lambda s, st, win: (s - win) // st), "+1"),
+    (  # the +1 forgotten, the rows left computed on their own (right)
+        "ex05_score_map_coverage",
+        _coverage(lambda s, st, win: (s - win) // st, lambda s, st, win, n: (s - win) % st),
+        "+1",
+    ),
+    ("ex05_score_map_coverage", _coverage(lambda s, st, win: s // win, lambda s, st, win, n: s % win), "overlap"),
+    ("ex05_score_map_coverage", _coverage(lambda s, st, win: math.ceil((s - win) / st) + 1), "round down"),
+    (
+        "ex05_score_map_coverage",
+        _coverage(
+            lambda s, st, win: math.ceil((s - win) / st) + 1, lambda s, st, win, n: max(0, s - st * (n - 1) - win)
+        ),
+        "round down",
+    ),
+    ("ex05_score_map_coverage", _coverage(lambda s, st, win: (s - win) / st + 1), "floor division"),
+    ("ex05_score_map_coverage", _coverage(_right_count, lambda s, st, win, n: s % st), "size % stride"),
+    (
+        "ex05_score_map_coverage",
+        _coverage(_right_count, lambda s, st, win, n: s - (st * (n - 1) + win - 1)),
+        "off by one",
+    ),
+    ("ex05_score_map_coverage", lambda h, w, s=32, win=224: _coverage(_right_count)(h, w, 32, 224), "not VGG-16's"),
+    (
+        "ex05_score_map_coverage",
+        lambda h, w, s=32, win=224: tuple(pair[::-1] for pair in _coverage(_right_count)(h, w, s, win)),
+        "swapped",
+    ),
+    (
+        "ex05_score_map_coverage",
+        _coverage(_right_count, lambda s, st, win, n: st * (n - 1) + win),
+        "the windows cover, from the top",
+    ),
+    (
+        "ex05_score_map_coverage",
+        _coverage(_right_count, lambda s, st, win, n: st - 1),
+        "not one of the known mistakes",
+    ),
     ("ex05_keras_fc_to_conv", lambda w, c, k: w.reshape(w.shape[0], c, k, k), "that is the bug itself"),
     (
         "ex05_keras_fc_to_conv",
@@ -433,14 +474,14 @@ def test_every_exercise_has_two_wrong_implementations():
 # ---------------------------------------------------------------------------------------------
 def test_hidden_case_data_is_not_shown():
     # right on the visible cases only: fails on a hidden case, whose inputs are not printed
-    visible = {tuple(c.data["args"][:2]) for c in checks.get("ex05_score_map_shape").visible()}
+    visible = {tuple(c.data["args"]) for c in checks.get("ex05_score_map_coverage").visible()}
 
     def only_visible(height, width, stride=32, window=224):
-        if (height, width) in visible:
-            return (height - window) // stride + 1, (width - window) // stride + 1
-        return 1, 1
+        if (height, width, stride, window) in visible:
+            return _coverage(_right_count)(height, width, stride, window)
+        return (1, 1), (0, 0)
 
-    verdict = testing.check("ex05_score_map_shape", only_visible)
+    verdict = testing.check("ex05_score_map_coverage", only_visible)
     assert verdict.status == "fail" and "hidden case" in verdict.text
     assert "inputs:" not in verdict.text and "expected:" not in verdict.text
 
@@ -538,7 +579,41 @@ def test_score_map_reference_is_the_converted_vgg16s_output_size():
         vgg = models.vgg16()
     converted = models.fc_to_conv(vgg)
     for h, w in [(224, 224), (255, 300), (384, 384), (480, 640), (511, 257)]:
-        assert counting.profile(converted, (1, 3, h, w)).rows[-1].output_shape[2:] == lesson05._map_ref(h, w)
+        shape, _ = lesson05._coverage_ref(h, w)
+        assert counting.profile(converted, (1, 3, h, w)).rows[-1].output_shape[2:] == shape
+
+
+def _tiny_unpadded_net():
+    """The lesson's tiny net without padding: a score sees exactly its window (stride 4, 22 pixels)."""
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3), nn.MaxPool2d(2), nn.Conv2d(2, 3, 4)
+    ).eval()
+
+
+@pytest.mark.parametrize(("height", "width"), [(45, 47), (22, 25), (41, 22)])
+def test_score_map_coverage_reference_is_what_an_unpadded_net_ignores(height, width):
+    """On an unpadded stride-4 net with 22-pixel windows, the reference's shape is the output's, the rows and
+    columns it leaves out change no score, and the last row and column it keeps do."""
+    from course_utils.checks import lesson05
+
+    (h_out, w_out), (rows, cols) = lesson05._coverage_ref(height, width, 4, 22)
+    net = _tiny_unpadded_net()
+    image = torch.randn(1, 1, height, width, dtype=torch.float32)
+
+    def scores_after(region):
+        edited = image.clone()
+        edited[region] += 1.0
+        with torch.no_grad():
+            return net(edited)
+
+    with torch.no_grad():
+        scores = net(image)
+    assert scores.shape[-2:] == (h_out, w_out)
+    assert torch.equal(scores, scores_after((..., slice(height - rows, None), slice(None))))
+    assert torch.equal(scores, scores_after((..., slice(width - cols, None))))
+    assert not torch.equal(scores, scores_after((..., height - rows - 1, slice(None))))
+    assert not torch.equal(scores, scores_after((..., width - cols - 1)))
 
 
 def test_receptive_field_reference_is_the_lessons_walk():

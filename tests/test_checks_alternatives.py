@@ -40,8 +40,17 @@ def conv2d_with_loops_over_channels(x, w, b):
     return out
 
 
-def pointwise_with_einsum(x, w, b):
-    return np.einsum("oc,nchw->nohw", w, x) + b[None, :, None, None]
+def pointwise_with_batched_matmul(x, w, b):
+    """The lesson's (C, pixels) view of each image: w @ x.reshape(N, C_in, -1), batched; any spatial axes."""
+    n, c_in = x.shape[:2]
+    return (w @ x.reshape(n, c_in, -1) + b[:, None]).reshape(n, w.shape[0], *x.shape[2:])
+
+
+def pointwise_with_swapped_axes(x, w, b):
+    """Channels swapped with the LAST axis (the pixels' order reversed, which a matmul does not care about)."""
+    rows = np.swapaxes(x, 1, -1)
+    out = rows.reshape(-1, x.shape[1]) @ w.T + b
+    return np.swapaxes(out.reshape(*rows.shape[:-1], -1), 1, -1)
 
 
 def linear_to_conv_with_view(linear):
@@ -143,11 +152,21 @@ def fc_weight_with_unflatten(weight, in_channels, kernel_size):
     return weight.unflatten(1, (in_channels, kernel_size, kernel_size)).clone()
 
 
-def score_map_by_counting(height, width, stride=32, window=224):
-    def fits(size):
-        return sum(1 for start in range(0, size - window + 1, stride))
+def score_map_coverage_by_counting(height, width, stride=32, window=224):
+    """Lists, and the windows laid out one by one."""
 
-    return [fits(height), fits(width)]
+    def along(size):
+        starts = list(range(0, size - window + 1, stride))
+        return len(starts), size - (starts[-1] + window)
+
+    (h_out, rows), (w_out, cols) = along(height), along(width)
+    return [[h_out, w_out], [rows, cols]]
+
+
+def score_map_coverage_with_divmod(height, width, stride=32, window=224):
+    """Whole steps and the remainder in one divmod: the rows left are (size − window) % stride."""
+    (steps_h, rows), (steps_w, cols) = divmod(height - window, stride), divmod(width - window, stride)
+    return (steps_h + 1, steps_w + 1), (rows, cols)
 
 
 def receptive_field_by_products(layers):
@@ -303,7 +322,8 @@ ALTERNATIVES = [
     ("ex00_conv_output_shape", output_shape_with_floor),
     ("ex00_conv_cost", conv_cost_from_a_module),
     ("ex00_conv2d", conv2d_with_loops_over_channels),
-    ("ex01_pointwise_conv", pointwise_with_einsum),
+    ("ex01_reshape_bug", pointwise_with_batched_matmul),
+    ("ex01_reshape_bug", pointwise_with_swapped_axes),
     ("ex01_linear_to_conv1x1", linear_to_conv_with_view),
     ("ex01_pointwise_vs_dense", pointwise_vs_dense_as_list),
     ("ex02_channel_pca", channel_pca_with_eigh),
@@ -315,7 +335,8 @@ ALTERNATIVES = [
     ("ex04_bottleneck_macs", bottleneck_macs_by_layers),
     ("ex04_shortcut_bug", shortcut_as_its_own_module),
     ("ex05_fc_weight_to_conv", fc_weight_with_unflatten),
-    ("ex05_score_map_shape", score_map_by_counting),
+    ("ex05_score_map_coverage", score_map_coverage_by_counting),
+    ("ex05_score_map_coverage", score_map_coverage_with_divmod),
     ("ex05_receptive_field", receptive_field_by_products),
     ("ex05_keras_fc_to_conv", keras_with_an_index),
     ("ex06_grouped_conv_cost", grouped_with_divmod),

@@ -140,10 +140,23 @@ def test_an_array_changed_in_place_is_reported():
         out = solution(x, w, b)
         b += 0  # harmless
         x *= 1.0
-        x[0, 0, 0, 0] += 1.0
+        x.flat[0] += 1.0  # any number of spatial axes
         return out
 
-    assert "`x`" in _mutation_verdict("ex01_pointwise_conv", pointwise)
+    assert "`x`" in _mutation_verdict("ex01_reshape_bug", pointwise)
+
+
+def test_an_input_reshaped_in_place_is_reported():
+    """``x.shape = ...`` reshapes the caller's array: the circulating fix done in place."""
+
+    def pointwise(x, w, b):
+        n, c_in, *spatial = x.shape
+        x.shape = (n, c_in, -1)
+        out = (w @ x + b[:, None]).reshape(n, -1, *spatial)
+        return out
+
+    verdict = testing.check("ex01_reshape_bug", pointwise)
+    assert verdict.status == "fail" and "changed its argument `x` in place" in verdict.text
 
 
 def test_a_list_reversed_in_place_is_reported():
@@ -336,8 +349,8 @@ def test_the_stub_states_the_task_and_not_the_answer():
 
 
 def _pointwise_channels_last(x, w, b):
-    n, c, h, ww = x.shape
-    return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1)
+    n, c, *spatial = x.shape
+    return (np.moveaxis(x, 1, -1).reshape(-1, c) @ w.T + b).reshape(n, *spatial, -1)
 
 
 class _SeparablePadded1x1(nn.Module):
@@ -374,7 +387,7 @@ NEW_MISTAKES = [
         "FLOPs",
     ),
     ("ex06_separable_cost_ratio", lambda m, n, k, s: float((m * k * k + m * n) // (m * n * k * k)), "//"),
-    ("ex01_pointwise_conv", _pointwise_channels_last, "channels are left last"),
+    ("ex01_reshape_bug", _pointwise_channels_last, "channels are left last"),
     ("ex06_depthwise_separable", _SeparablePadded1x1, "1×1 conv takes padding=0"),
     (
         "ex08_arithmetic_intensity",

@@ -68,8 +68,20 @@ def grouped_checks_only_in_channels(c_in, c_out, k, size, groups, bias=True):
     return w + (c_out if bias else 0), size * size * w
 
 
-def score_map_default_stride_window(height, width, stride=32, window=224):
-    return (height - 224) // 32 + 1, (width - 224) // 32 + 1
+def _coverage(height, width, stride, window, left=None):
+    h_out, w_out = (height - window) // stride + 1, (width - window) // stride + 1
+    if left is None:
+        return (h_out, w_out), (height - stride * (h_out - 1) - window, width - stride * (w_out - 1) - window)
+    return (h_out, w_out), (left(height, stride), left(width, stride))
+
+
+def score_map_coverage_default_stride_window(height, width, stride=32, window=224):
+    return _coverage(height, width, 32, 224)
+
+
+def score_map_coverage_left_as_size_mod_stride(height, width, stride=32, window=224):
+    """Right whenever the window is a multiple of the stride (VGG-16's 224 = 7 × 32)."""
+    return _coverage(height, width, stride, window, left=lambda size, s: size % s)
 
 
 def lateral_costs_default_width(channels, sizes, out_channels=256):
@@ -134,7 +146,8 @@ WRONG_BRANCH = [
     ("ex06_kernel_depth_bug", kernel_depth_bug_kept, "the buggy count kept"),
     ("ex06_kernel_depth_bug", kernel_depth_test_of_the_layer_itself, "the layer's own channels as the test"),
     ("ex06_kernel_depth_bug", kernel_depth_always_bias, "always bias=True"),
-    ("ex05_score_map_shape", score_map_default_stride_window, "32 and 224 hard-coded"),
+    ("ex05_score_map_coverage", score_map_coverage_default_stride_window, "32 and 224 hard-coded"),
+    ("ex05_score_map_coverage", score_map_coverage_left_as_size_mod_stride, "rows left as size % stride"),
     ("ex06_grouped_conv_cost", grouped_checks_only_in_channels, "only in_channels validated"),
     ("ex07_lateral_costs", lateral_costs_default_width, "out_channels=256 hard-coded"),
     ("ex08_arithmetic_intensity", intensity_groups_ignored, "groups ignored"),
@@ -155,9 +168,19 @@ def conv2d_square_only(x, w, b):
 
 
 def pointwise_first_image_only(x, w, b):
-    _, c, h, ww = x.shape
-    out = (x[0].reshape(c, -1).T @ w.T + b).T.reshape(1, -1, h, ww)
+    c, *spatial = x.shape[1:]
+    out = (x[0].reshape(c, -1).T @ w.T + b).T.reshape(1, -1, *spatial)
     return np.repeat(out, x.shape[0], axis=0)
+
+
+def pointwise_only_4d(x, w, b):
+    n, c, h, ww = x.shape  # raises on Conv1d and Conv3d inputs
+    return (x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b).reshape(n, h, ww, -1).transpose(0, 3, 1, 2)
+
+
+def pointwise_circulating_bug(x, w, b):
+    n, c = x.shape[:2]
+    return (x.reshape(-1, c) @ w.T + b).reshape(n, w.shape[0], *x.shape[2:])
 
 
 def linear_to_conv_always_bias(linear):
@@ -283,7 +306,9 @@ def predict_speedup_in_channels_as_out(in_channels, out_channels, size, batch_si
 WRONG_BRANCH += [
     ("ex00_conv_output_shape", output_shape_padding_once, "padding on one side only"),
     ("ex00_conv2d", conv2d_square_only, "square inputs only"),
-    ("ex01_pointwise_conv", pointwise_first_image_only, "the first image only"),
+    ("ex01_reshape_bug", pointwise_first_image_only, "the first image only"),
+    ("ex01_reshape_bug", pointwise_only_4d, "4-D input only"),
+    ("ex01_reshape_bug", pointwise_circulating_bug, "the buggy reshape kept"),
     ("ex01_linear_to_conv1x1", linear_to_conv_always_bias, "always bias=True"),
     ("ex01_pointwise_vs_dense", pointwise_vs_dense_square, "height used for width"),
     ("ex02_channel_pca", channel_pca_first_image, "the first image only"),

@@ -473,7 +473,7 @@ def test_submission_discovery_and_lesson_detection(tmp_path):
     ]
     assert names == ["a__03_inception", "c__03_inception"]
     assert _lesson_of("alice_03_inception.ipynb", "") == "03"
-    assert _lesson_of("homework.ipynb", "checks.ex01_pointwise_conv(f)") == "01"
+    assert _lesson_of("homework.ipynb", "checks.ex01_reshape_bug(f)") == "01"
     assert _lesson_of("homework.ipynb", "") == ""
 
 

@@ -31,12 +31,14 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "contracts it with w over c, u, v; the kernel is not flipped",
         "np.einsum('chwuv,ocuv->ohw', windows, w) + b[:, None, None]",
     ),
-    "ex01_pointwise_conv": (
-        "at one pixel, a 1×1 conv is a matrix-vector product: what are the matrix and the vector?",
-        "put the channels last so that every pixel becomes one row of an (N·H·W, C_in) matrix; one matmul maps all "
-        "rows at once; then restore (N, C_out, H, W)",
-        "x.transpose(0, 2, 3, 1).reshape(-1, C_in) @ w.T + b, reshaped to (N, H, W, C_out) and transposed with "
-        "(0, 3, 1, 2)",
+    "ex01_reshape_bug": (
+        "try the buggy line on a tiny x whose values say where they sit, e.g. x = np.arange(2 * 3).reshape(1, 2, 3) "
+        "(2 channels, 3 pixels): which numbers land in one row of x.reshape(-1, 2)?",
+        "a row must hold ONE pixel's C_in channel values, and in an (N, C_in, *spatial) array those lie a whole "
+        "channel plane apart: move the channel axis last (whatever the number of spatial axes), then reshape, "
+        "multiply and add the bias, then undo the two steps in reverse order",
+        "n, c_in, *spatial = x.shape; rows = np.moveaxis(x, 1, -1).reshape(-1, c_in); out = rows @ w.T + b; "
+        "return np.moveaxis(out.reshape(n, *spatial, -1), -1, 1)",
     ),
     "ex01_linear_to_conv1x1": (
         "a 1×1 conv's weight is a Linear weight with two extra unit axes: which ones, and where?",
@@ -129,10 +131,14 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "channels-last order would need a permute",
         "weight.reshape(out_features, in_channels, kernel_size, kernel_size) (a new tensor; do not change weight)",
     ),
-    "ex05_score_map_shape": (
-        "slide a window of `window` pixels along one axis in steps of `stride`: how many positions fit?",
-        "the count is the number of whole steps plus the first position; the pools round down",
-        "H_out = (height − window) // stride + 1, the same for W, from the stride and window given (not 32 and 224)",
+    "ex05_score_map_coverage": (
+        "draw one axis of the image as a line of `height` pixels and lay the windows on it: where does the first one "
+        "start, how far apart are their starts, and where does the last one that still fits end?",
+        "count the whole steps of `stride` that fit in what is left after the first window, plus that first "
+        "window; the last window then ends at its start plus `window`, and every row after it is in no window "
+        "(do the same for the columns)",
+        "H_out = (height − window) // stride + 1; rows left = height − (stride·(H_out − 1) + window), which is "
+        "(height − window) % stride; the same for the width",
     ),
     "ex05_receptive_field": (
         "walk the layers from the input and keep three numbers: how wide one cell's view is, how far apart "
@@ -277,7 +283,7 @@ DIFFICULTY: dict[str, int] = {
     "ex00_conv_output_shape": 1,
     "ex00_conv_cost": 1,
     "ex00_conv2d": 2,
-    "ex01_pointwise_conv": 2,
+    "ex01_reshape_bug": 2,
     "ex01_linear_to_conv1x1": 2,
     "ex01_pointwise_vs_dense": 1,
     "ex02_channel_pca": 2,
@@ -291,7 +297,7 @@ DIFFICULTY: dict[str, int] = {
     "ex04_bottleneck_block": 3,
     "ex04_shortcut_bug": 2,
     "ex05_fc_weight_to_conv": 2,
-    "ex05_score_map_shape": 1,
+    "ex05_score_map_coverage": 1,
     "ex05_receptive_field": 2,
     "ex05_keras_fc_to_conv": 3,
     "ex06_grouped_conv_cost": 2,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -11,18 +12,21 @@ from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise,
 from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
-# ex01_pointwise_conv(x, w, b): x (N, C_in, H, W), w (C_out, C_in), b (C_out,) -> (N, C_out, H, W), NumPy
+# ex01_reshape_bug: fix a circulating pointwise_conv that reshapes (N, C_in, *spatial) without moving the channels
+#   pointwise_conv(x, w, b): x (N, C_in, *spatial) (Conv1d, Conv2d or Conv3d input), w (C_out, C_in), b (C_out,)
+#   -> (N, C_out, *spatial), NumPy, one matrix product
 # ---------------------------------------------------------------------------------------------
 
 
 def _pw_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("oc,nchw->nohw", w.astype(np.float64), x.astype(np.float64)) + b[None, :, None, None]
+    out = np.einsum("oc,nc...->no...", w.astype(np.float64), x.astype(np.float64))
+    return out + b.astype(np.float64).reshape(1, -1, *([1] * (x.ndim - 2)))
 
 
-def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int) -> dict[str, Any]:
+def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, *spatial: int) -> dict[str, Any]:
     return {
         "args": [
-            rng.standard_normal((n, c_in, h, w)).astype(np.float32),
+            rng.standard_normal((n, c_in, *spatial)).astype(np.float32),
             rng.standard_normal((c_out, c_in)).astype(np.float32),
             rng.standard_normal(c_out).astype(np.float32),
         ]
@@ -32,83 +36,158 @@ def _pw_case(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w:
 def _pw_cases() -> list[Case]:
     rng = np.random.default_rng(1)
     return [
-        Case("one image, 3 → 2 channels, 4×5", _pw_case(rng, 1, 3, 2, 4, 5)),
-        Case("batch of 2, 4 → 6 channels, 3×3", _pw_case(rng, 2, 4, 6, 3, 3)),
+        Case("Conv2d input: batch of 2, 3 → 6 channels, 4×5", _pw_case(rng, 2, 3, 6, 4, 5)),
+        Case("Conv1d input: one sequence, 4 → 2 channels, length 6", _pw_case(rng, 1, 4, 2, 6)),
+        Case("Conv3d input: batch of 2, 2 → 3 channels, 2×3×4 volume", _pw_case(rng, 2, 2, 3, 2, 3, 4)),
     ]
 
 
 def _pw_hidden(rng: np.random.Generator) -> list[Case]:
+    """Fewer than half of the cases are 2-D (an answer for 4-D input only earns at most half), fewer than half have
+    a batch of one (an answer for the first image only, likewise), and one has a single pixel, where the circulating
+    bug is right by accident."""
+
+    def size() -> int:
+        return int(rng.integers(2, 6))
+
     cases = [
-        Case("C_in = C_out (catches transposed weights)", _pw_case(rng, 2, 5, 5, 3, 4)),
-        Case("H ≠ W (catches a wrong reshape order)", _pw_case(rng, 2, 3, 4, 2, 7)),
-        Case("1×1 spatial size", _pw_case(rng, 3, 4, 2, 1, 1)),
-        Case("a single input channel", _pw_case(rng, 1, 1, 3, 4, 4)),
-        Case("channel reduction 16 → 2", _pw_case(rng, 2, 16, 2, 3, 3)),
+        Case("2-D, C_in = C_out (catches transposed weights)", _pw_case(rng, 2, 5, 5, 3, 4)),
+        Case("2-D, H ≠ W, batch of 3", _pw_case(rng, 3, 3, 4, 2, 7)),
+        Case("2-D, a 1×1 map: the buggy reshape happens to be right here", _pw_case(rng, 3, 4, 2, 1, 1)),
+        Case("2-D, channel reduction 16 → 2", _pw_case(rng, 2, 16, 2, 3, 3)),
+        Case("1-D, C_in = C_out", _pw_case(rng, 2, 4, 4, 5)),
+        Case("1-D, a single input channel, length 9", _pw_case(rng, 2, 1, 3, 9)),
+        Case("3-D, non-cubic volume, batch of 2", _pw_case(rng, 2, 3, 5, 2, 3, 4)),
+        Case("3-D, C_in = C_out", _pw_case(rng, 3, 4, 4, 3, 2, 2)),
     ]
-    for i in range(3):
+    for i, dims in enumerate((1, 2, 3)):
+        spatial = [size() for _ in range(dims)]
+        channels = (int(rng.integers(2, 9)), int(rng.integers(2, 9)))
         cases.append(
-            Case(
-                f"random sizes #{i + 1}",
-                _pw_case(
-                    rng,
-                    int(rng.integers(1, 4)),
-                    int(rng.integers(1, 9)),
-                    int(rng.integers(1, 9)),
-                    int(rng.integers(1, 7)),
-                    int(rng.integers(1, 7)),
-                ),
-            )
+            Case(f"{dims}-D, random sizes #{i + 1}", _pw_case(rng, int(rng.integers(2, 4)), *channels, *spatial))
         )
     return cases
 
 
-def _pw_flat_no_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n, c, h, ww = x.shape
-    out = x.reshape(n * h * ww, c) @ w.T + b  # channels are not the last axis: rows mix pixels and channels
-    return out.reshape(n, w.shape[0], h, ww)
+# The learner's function is called as usual. When it raises on a 1-D or 3-D case, it is called once more on the same
+# numbers laid out as a 2-D map (N, C_in, rest, last): that it works there tells "handles only 4-D input" apart from
+# any other error. A stub (NotImplementedError) raises as always, so an unanswered exercise stays "not attempted".
+_PW_ADAPTER = r"""
+def adapter(obj, case):
+    x, w, b = case["args"]
+    try:
+        return obj(x, w, b)
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        if not isinstance(x, _np.ndarray) or x.ndim < 3 or x.ndim == 4:
+            raise
+        first = str(err).splitlines()[0][:300] if str(err) else ""
+        raised = type(err).__name__ + (": " + first if first else "")
+        as_map = _np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1, x.shape[-1])
+        try:
+            on_map = obj(as_map, w.copy(), b.copy())
+        except Exception:
+            raise err from None
+        return {"raised": raised, "on_a_2d_map": on_map}
+"""
 
 
-def _pw_back_no_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n, c, h, ww = x.shape
-    out = x.transpose(0, 2, 3, 1).reshape(-1, c) @ w.T + b
-    return out.reshape(n, w.shape[0], h, ww)
+def _as_2d_map(x: np.ndarray) -> np.ndarray:
+    """The numbers of a (N, C, *spatial) input laid out as (N, C, rest, last), as the adapter does."""
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1, x.shape[-1])
 
 
-_POINTWISE = function_exercise(
-    "ex01_pointwise_conv",
-    hints=HINTS["ex01_pointwise_conv"],
-    difficulty=DIFFICULTY["ex01_pointwise_conv"],
+def _pw_bug(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The circulating version: reshape straight to (N·pixels, C_in), channels never moved last."""
+    n, c_in = x.shape[:2]
+    out = x.reshape(-1, c_in) @ w.T + b
+    return out.reshape(n, w.shape[0], *x.shape[2:])
+
+
+def _pw_pixels(x: np.ndarray) -> np.ndarray:
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _pw_back_without_moving(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = _pw_pixels(x) @ w.T + b
+    return out.reshape(x.shape[0], w.shape[0], *x.shape[2:])
+
+
+def _pw_channels_last(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = _pw_pixels(x) @ w.T + b
+    return out.reshape(x.shape[0], *x.shape[2:], w.shape[0])
+
+
+def _pw_spatial_reversed(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if x.ndim < 4:
+        raise ValueError("a single spatial axis cannot be reversed")  # the mistake is not visible here
+    return _pw_ref(x, w, b).swapaxes(2, -1)
+
+
+_PW_MISTAKES = [
+    (
+        "that is the circulating bug itself: x.reshape(-1, C_in) cuts x's memory into rows of C_in numbers that "
+        "run along one channel's pixels, not across one pixel's channels (it happens to be right on a 1×1 map); "
+        "move the channel axis last BEFORE the reshape, and back to axis 1 after it",
+        _pw_bug,
+    ),
+    (
+        "the rows are right but the way back is not: the product is (N·pixels, C_out) with the channels last, so "
+        "reshape it to (N, *spatial, C_out) first, then move the channel axis to position 1",
+        _pw_back_without_moving,
+    ),
+    (
+        "the channels are left last: the output must be (N, C_out, *spatial), so move the last axis back to position 1",
+        _pw_channels_last,
+    ),
+    ("the bias is forgotten: add b[o] to output channel o at every pixel", lambda x, w, b: _pw_ref(x, w, 0 * b)),
+    (
+        "the weights are transposed: w is (C_out, C_in), so a row of pixels (·, C_in) is multiplied by w.T "
+        "(or w by a column of channels)",
+        lambda x, w, b: _pw_ref(x, w.T, b),
+    ),
+    (
+        "the spatial axes come back in another order: keep them as the input has them, (N, C_out, *spatial)",
+        _pw_spatial_reversed,
+    ),
+]
+
+_POINTWISE_BASE = function_exercise(
+    "ex01_reshape_bug",
+    hints=HINTS["ex01_reshape_bug"],
+    difficulty=DIFFICULTY["ex01_reshape_bug"],
     strict_types=True,
     points=3,
     target="pointwise_conv",
     visible=_pw_cases,
     hidden=_pw_hidden,
     reference=_pw_ref,
-    mistakes=[
-        (
-            "the bias is forgotten: add b[o] to output channel o at every pixel",
-            lambda x, w, b: _pw_ref(x, w, np.zeros_like(b)),
-        ),
-        (
-            "the weights are transposed: w is (C_out, C_in), so pixels @ w.T (or w @ pixels)",
-            lambda x, w, b: _pw_ref(x, w.T, b),
-        ),
-        (
-            "wrong reshape order: move the channel axis last (transpose to N, H, W, C) BEFORE reshaping to (N*H*W, C_in)",
-            _pw_flat_no_transpose,
-        ),
-        (
-            "wrong reshape order on the way back: reshape to (N, H, W, C_out) first, then transpose to (N, C_out, H, W)",
-            _pw_back_no_transpose,
-        ),
-        (
-            "H and W are swapped: transpose back with the axis order (N, C_out, H, W)",
-            lambda x, w, b: _pw_ref(x, w, b).transpose(0, 1, 3, 2),
-        ),
-    ],
-    hint="every pixel's channel vector goes through the same (C_out, C_in) matrix: out[n, :, i, j] = w @ x[n, :, i, j] + b",
-    error_hint="check the shapes: pixels (N*H*W, C_in) @ w.T (C_in, C_out) gives (N*H*W, C_out)",
+    mistakes=_PW_MISTAKES,
+    adapter=_PW_ADAPTER,
+    error_hint="your code raised on a valid input: print the shape of each step; x is (N, C_in, *spatial) with "
+    "1, 2 or 3 spatial axes, and a row of C_in numbers times w.T gives C_out numbers",
 )
+
+
+def _pw_judge(case: Case, received: Any) -> Failure | None:
+    """The plain judge, except for an answer that raised on this 1-D or 3-D input and works on a 2-D map."""
+    if not (isinstance(received, dict) and set(received) == {"raised", "on_a_2d_map"}):
+        return _POINTWISE_BASE.judge(case, received)
+    x, w, b = case.data["args"]
+    dims = x.ndim - 2
+    what = f"raised {received['raised']} on this input with {dims} spatial ax{'is' if dims == 1 else 'es'}"
+    if compare(_pw_ref(_as_2d_map(x), w, b), received["on_a_2d_map"]) is None:
+        return Failure(
+            what + ", yet gives the right answer on the same numbers laid out as (N, C_in, H, W)",
+            hint="your function handles only 4-D input: the task asks for (N, C_in, *spatial) with 1, 2 or 3 spatial "
+            "axes (Conv1d, Conv2d and Conv3d inputs); take the shape as n, c_in, *spatial = x.shape and do not "
+            "name the axes one by one",
+        )
+    return Failure(what, hint=_POINTWISE_BASE.error_hint)
+
+
+_POINTWISE = dataclasses.replace(_POINTWISE_BASE, judge=_pw_judge)
 
 # ---------------------------------------------------------------------------------------------
 # ex01_linear_to_conv1x1(linear) -> nn.Conv2d with the same weights
@@ -305,4 +384,8 @@ _POINTWISE_VS_DENSE = function_exercise(
     hint="pointwise: C_in*C_out + C_out; dense on the flattened map: (C_in*H*W)*(C_out*H*W) + C_out*H*W",
 )
 
-EXERCISES = [_POINTWISE_VS_DENSE, _POINTWISE, _LINEAR_TO_CONV]  # counting, then implementing
+EXERCISES = [
+    _POINTWISE_VS_DENSE,
+    _POINTWISE,
+    _LINEAR_TO_CONV,
+]  # counting, then implementing (a bug fixed, then a layer built)

@@ -9,7 +9,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._framework import Case, function_exercise
+from ._framework import (
+    CALL_FUNCTION,
+    UNKNOWN_MISTAKE,
+    UNKNOWN_MISTAKE_HIDDEN,
+    Case,
+    Exercise,
+    Failure,
+    compare,
+    function_exercise,
+)
 from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
@@ -91,100 +100,234 @@ _FC_TO_CONV = function_exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
-# ex05_score_map_shape(height, width, stride=32, window=224) -> (H_out, W_out)
+# ex05_score_map_coverage(height, width, stride=32, window=224) -> ((H_out, W_out), (rows_left, cols_left))
+#   the score map's shape, and how many rows at the bottom and columns at the right lie in no window
+#   (windows of `window` pixels placed every `stride` pixels from the top-left corner)
 # ---------------------------------------------------------------------------------------------
+Coverage = tuple[tuple[Any, Any], tuple[Any, Any]]
 
 
-def _map_ref(h: int, w: int, stride: int = 32, window: int = 224) -> tuple[int, int]:
-    return ((h - window) // stride + 1, (w - window) // stride + 1)
+def _side(size: int, stride: int, window: int) -> int:
+    return (size - window) // stride + 1
 
 
-def _map_cases() -> list[Case]:
+def _left(size: int, stride: int, window: int, side: Any) -> Any:
+    """Rows (or columns) after the last of ``side`` windows: it ends at stride·(side − 1) + window."""
+    return size - (stride * (side - 1) + window)
+
+
+def _coverage(
+    h: int,
+    w: int,
+    stride: int,
+    window: int,
+    side: Any = _side,
+    left: Any = None,
+) -> Coverage:
+    """The answer computed with a given per-axis count ``side(size, stride, window)`` and left-over rule
+    ``left(size, stride, window, side)`` (by default the right ones; a mistake replaces one or both)."""
+    h_out, w_out = side(h, stride, window), side(w, stride, window)
+    if left is None:
+        return ((h_out, w_out), (_left(h, stride, window, h_out), _left(w, stride, window, w_out)))
+    return ((h_out, w_out), (left(h, stride, window, h_out), left(w, stride, window, w_out)))
+
+
+def _coverage_ref(h: int, w: int, stride: int = 32, window: int = 224) -> Coverage:
+    return _coverage(h, w, stride, window)
+
+
+def _cov(h: int, w: int, stride: int, window: int) -> dict[str, Any]:
+    return {"args": [h, w, stride, window]}
+
+
+def _coverage_cases() -> list[Case]:
     return [
-        Case("VGG-16 on 384×384 (the lesson's 6×6 map)", {"args": [384, 384, 32, 224]}),
-        Case("exactly one window: 224×224", {"args": [224, 224, 32, 224]}),
-        Case("a 480×640 photo", {"args": [480, 640, 32, 224]}),
+        Case("VGG-16 on 384×384 (the lesson's 6×6 map)", _cov(384, 384, 32, 224)),
+        Case("exactly one window: 224×224", _cov(224, 224, 32, 224)),
+        Case("a 375×500 photo (height 375, width 500)", _cov(375, 500, 32, 224)),
+        Case("the lesson's tiny unpadded net (stride 4, 22-pixel window) on 45×47", _cov(45, 47, 4, 22)),
     ]
 
 
-def _map_hidden(rng: np.random.Generator) -> list[Case]:
+def _coverage_hidden(rng: np.random.Generator) -> list[Case]:
+    """Every case has H ≠ W. Fewer than half use VGG's stride 32 and window 224 (an answer with them hard-coded
+    earns at most half), and fewer than half have a window that is a multiple of the stride (so `size % stride`
+    for the rows left over earns at most half too)."""
+
+    def draw(stride: int, window: int, steps: int, remainder: bool) -> int:
+        extra = int(rng.integers(1, stride)) if remainder and stride > 1 else 0
+        return window + stride * int(rng.integers(0, steps)) + extra
+
     cases = [
         Case(
-            "size not a multiple of the stride (floor)",
-            {"args": [224 + 32 * int(rng.integers(1, 6)) + 31, 224 + 32 * int(rng.integers(1, 6)) + 1, 32, 224]},
-        ),
-        Case("H ≠ W", {"args": [256, 224 + 32 * int(rng.integers(4, 12)), 32, 224]}),
-        Case("one pixel short of a second window", {"args": [255, 255, 32, 224]}),
-        Case(
-            "another network: stride 16, 112-pixel window",
-            {
-                "args": [
-                    112 + 16 * int(rng.integers(1, 20)) + int(rng.integers(0, 16)),
-                    112 + 16 * int(rng.integers(1, 20)),
-                    16,
-                    112,
-                ]
-            },
+            "VGG-16, both sides window + k·stride: nothing left out",
+            _cov(224 + 32 * int(rng.integers(1, 6)), 224 + 32 * int(rng.integers(6, 12)), 32, 224),
         ),
         Case(
-            "stride 8, 64-pixel window",
-            {"args": [64 + int(rng.integers(0, 200)), 64 + int(rng.integers(0, 200)), 8, 64]},
+            "VGG-16, sizes that are not window + k·stride (floor)",
+            _cov(224 + 32 * int(rng.integers(1, 6)) + 31, 224 + 32 * int(rng.integers(6, 12)) + 1, 32, 224),
         ),
+        Case("VGG-16, one pixel short of a second window", _cov(255, 300, 32, 224)),
+        Case(
+            "a stride-16 net with a 112-pixel window",
+            _cov(draw(16, 112, 10, True), draw(16, 112, 10, False) + 16 * 10, 16, 112),
+        ),
+        Case(
+            "a stride-16 net with a 100-pixel window (not a multiple of the stride)",
+            _cov(draw(16, 100, 10, True), draw(16, 100, 10, True) + 16 * 10, 16, 100),
+        ),
+        Case(
+            "the lesson's tiny unpadded net: stride 4, 22-pixel window",
+            _cov(draw(4, 22, 20, True), draw(4, 22, 20, True) + 4 * 20, 4, 22),
+        ),
+        Case("height exactly the window: stride 8, 60-pixel window", _cov(60, draw(8, 60, 20, True) + 8, 8, 60)),
+        Case("stride 2, 7-pixel window", _cov(draw(2, 7, 15, True), draw(2, 7, 15, False) + 2 * 15, 2, 7)),
     ]
-    for i, (stride, window) in enumerate([(32, 224), (16, 96), (4, 12)]):
-        cases.append(
-            Case(
-                f"random image size #{i + 1} (stride {stride}, window {window})",
-                {
-                    "args": [
-                        window + int(rng.integers(0, 40 * stride)),
-                        window + int(rng.integers(0, 40 * stride)),
-                        stride,
-                        window,
-                    ]
-                },
-            )
-        )
+    for i, (stride, window) in enumerate([(32, 224), (16, 120), (3, 10)]):
+        h = draw(stride, window, 20, True)
+        w = draw(stride, window, 20, True) + stride * 20
+        cases.append(Case(f"random image size #{i + 1} (stride {stride}, window {window})", _cov(h, w, stride, window)))
     return cases
 
 
-_SCORE_MAP = function_exercise(
-    "ex05_score_map_shape",
-    hints=HINTS["ex05_score_map_shape"],
-    difficulty=DIFFICULTY["ex05_score_map_shape"],
+def _true_division(size: int, stride: int, window: int) -> float:
+    return (size - window) / stride + 1
+
+
+def _ceil(size: int, stride: int, window: int) -> int:
+    return math.ceil((size - window) / stride) + 1
+
+
+def _no_plus_one(size: int, stride: int, window: int) -> int:
+    return (size - window) // stride
+
+
+def _feature_cells(size: int, stride: int, window: int) -> int:
+    return size // stride
+
+
+def _whole_windows(size: int, stride: int, window: int) -> int:
+    return size // window
+
+
+def _right_remainder(size: int, stride: int, window: int, side: Any) -> int:
+    """The right rows left over, computed on their own (whatever count ``side`` a learner found)."""
+    return _left(size, stride, window, _side(size, stride, window))
+
+
+def _clipped_left(size: int, stride: int, window: int, side: Any) -> Any:
+    """The rows after the last of ``side`` windows, never negative."""
+    return max(0, _left(size, stride, window, side))
+
+
+# Left-over rules a learner may pair with a per-axis count: derived from it (the last window's end, the default),
+# the right remainder computed on its own, or the derived one clipped at 0.
+_REMAINDERS: tuple[Any, ...] = (None, _right_remainder, _clipped_left)
+
+
+def _with_side(side: Any, extra: Sequence[Any] = ()) -> Any:
+    """A mistake: the per-axis count ``side``, with any of the left-over rules a learner would pair with it."""
+
+    def wrong(h: int, w: int, stride: int = 32, window: int = 224) -> list[Coverage]:
+        return [_coverage(h, w, stride, window, side, left) for left in [*_REMAINDERS, *extra]]
+
+    return wrong
+
+
+def _with_left(left: Any) -> Any:
+    def wrong(h: int, w: int, stride: int = 32, window: int = 224) -> list[Coverage]:
+        return [_coverage(h, w, stride, window, _side, left)]
+
+    return wrong
+
+
+def _swapped(h: int, w: int, stride: int = 32, window: int = 224) -> list[Coverage]:
+    (h_out, w_out), (rows, cols) = _coverage_ref(h, w, stride, window)
+    return [((w_out, h_out), (cols, rows)), ((w_out, h_out), (rows, cols)), ((h_out, w_out), (cols, rows))]
+
+
+_COVERAGE_MISTAKES: list[tuple[str, Any]] = [
+    (
+        "you forgot the +1: the first window sits at the top-left corner before any step is taken, so an image "
+        "exactly the size of the window still gives one score vector",
+        _with_side(_no_plus_one),
+    ),
+    (
+        "round down, not up: a last window that would run past the bottom (or right) edge does not exist, each "
+        "pool drops a partial step, so the rows it would have covered are left out",
+        _with_side(_ceil),
+    ),
+    (
+        "use floor division (//): a partial step of the window gives no extra score vector, and the count is an int",
+        _with_side(_true_division),
+    ),
+    (
+        "that counts cells of the feature map before fc6 (one per `stride` pixels); a score vector needs a whole "
+        "window, window/stride of those cells, and the windows start `stride` pixels apart",
+        _with_side(_feature_cells),
+    ),
+    (
+        "the windows overlap: neighbouring score vectors are `stride` pixels apart, not a whole window apart",
+        _with_side(_whole_windows, [lambda size, stride, window, _: size % window]),
+    ),
+    (
+        "the rows left over count from the end of the last window, which starts at stride·(H_out − 1); "
+        "size % stride is that only when the window is a multiple of the stride",
+        _with_left(lambda size, stride, window, _: size % stride),
+    ),
+    (
+        "off by one: the last window covers rows stride·(H_out − 1) up to stride·(H_out − 1) + window − 1, "
+        "and every row after that is left out",
+        lambda h, w, stride=32, window=224: [
+            _coverage(h, w, stride, window, _side, lambda size, s, win, side, d=d: _left(size, s, win, side) + d)
+            for d in (-1, 1)
+        ],
+    ),
+    (
+        "that is how many rows (and columns) the windows cover, from the top to the end of the last window; the "
+        "task asks for those after it, which no window covers",
+        _with_left(lambda size, stride, window, side: stride * (side - 1) + window),
+    ),
+    (
+        "stride and window are arguments: use the values given, not VGG-16's 32 and 224 (another network has "
+        "other ones)",
+        lambda h, w, stride=32, window=224: [_coverage(h, w, 32, 224)],
+    ),
+    (
+        "height and width are swapped: the first pair is (H_out, W_out) and the second (rows at the bottom, "
+        "columns at the right), both in the order (height, width)",
+        _swapped,
+    ),
+]
+
+
+def _coverage_judge(case: Case, received: Any) -> Failure | None:
+    """The reference (ints; a list stands for a tuple), then each known mistake in any of its forms."""
+    args = case.data["args"]
+    failure = compare(_coverage_ref(*args), received)
+    if failure is None:
+        return None
+    for mistake_hint, forms in _COVERAGE_MISTAKES:
+        if any(compare(form, received) is None for form in forms(*args)):
+            failure.candidates.append(mistake_hint)
+    if failure.candidates:
+        failure.hint = failure.candidates[0]
+    elif failure.what.startswith(("wrong value", "expected")):
+        failure.hint = UNKNOWN_MISTAKE_HIDDEN if case.hidden else UNKNOWN_MISTAKE
+    return failure
+
+
+_SCORE_MAP = Exercise(
+    "ex05_score_map_coverage",
+    hints=HINTS["ex05_score_map_coverage"],
+    difficulty=DIFFICULTY["ex05_score_map_coverage"],
     points=2,
-    target="score_map_shape",
-    visible=_map_cases,
-    hidden=_map_hidden,
-    reference=_map_ref,
-    mistakes=[
-        (
-            "that is the size of the feature map before fc6 (H // stride); the fc6 window of window/stride cells "
-            "fits (H // stride − window/stride + 1) times along H",
-            lambda h, w, s=32, win=224: (h // s, w // s),
-        ),
-        (
-            "you forgot the +1: an image exactly the size of the window still gives one score vector",
-            lambda h, w, s=32, win=224: ((h - win) // s, (w - win) // s),
-        ),
-        (
-            "the windows overlap: neighbouring score cells are `stride` pixels apart, not a whole window apart",
-            lambda h, w, s=32, win=224: (h // win, w // win),
-        ),
-        (
-            "the pools round down: use floor division (//), not ceil",
-            lambda h, w, s=32, win=224: (math.ceil((h - win) / s) + 1, math.ceil((w - win) / s) + 1),
-        ),
-        (
-            "use floor division (//): a partial step of the window gives no extra score cell",
-            lambda h, w, s=32, win=224: ((h - win) / s + 1, (w - win) / s + 1),
-        ),
-        (
-            "H and W are swapped: return (H_out, W_out) in the order (height, width)",
-            lambda h, w, s=32, win=224: _map_ref(h, w, s, win)[::-1],
-        ),
-    ],
-    hint="H_out = (height − window) // stride + 1, and the same for W",
+    target="score_map_coverage",
+    adapter=CALL_FUNCTION,
+    visible=_coverage_cases,
+    hidden=_coverage_hidden,
+    judge=_coverage_judge,
+    error_hint="your code raised on valid sizes (height, width ≥ window ≥ 1, stride ≥ 1): print what each step gives",
 )
 
 # ---------------------------------------------------------------------------------------------

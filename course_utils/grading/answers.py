@@ -33,7 +33,7 @@ ANSWERS: dict[str, Answers] = {
     "ex00_conv_cost": Answers(_COST),
     "ex00_conv2d": Answers(("course_utils.reference.conv2d",)),
     # lesson 01
-    "ex01_pointwise_conv": Answers(("course_utils.reference.pointwise_conv",)),
+    "ex01_reshape_bug": Answers(("course_utils.reference.pointwise_conv",)),
     "ex01_linear_to_conv1x1": Answers(("course_utils.models._linear_as_conv",)),
     "ex01_pointwise_vs_dense": Answers((*_COST, "course_utils.counting.linear_params")),
     # lesson 02
@@ -53,7 +53,7 @@ ANSWERS: dict[str, Answers] = {
     ),
     # lesson 05
     "ex05_fc_weight_to_conv": Answers(("course_utils.models.fc_to_conv", "course_utils.models._linear_as_conv")),
-    "ex05_score_map_shape": Answers(_SIZE),
+    "ex05_score_map_coverage": Answers(_SIZE),
     "ex05_receptive_field": Answers(
         (), why_none="the package has no receptive-field walk: viz.receptive_fields_diagram only draws given numbers"
     ),
