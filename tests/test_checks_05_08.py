@@ -200,25 +200,92 @@ def _td(accumulate=True, reverse=False, mode="nearest"):
     return f
 
 
-# -- 08 --
-def _intensity(
-    flops_per_mac=2, bytes_per=4, weights_per_image=False, same_size_out=False, count_out=True, group_weights=True
+# -- 07: heaviest lateral --
+def _heaviest(
+    rounding="ceil",
+    bias=0,
+    kernel=1,
+    on_image=False,
+    square=False,
+    params=False,
+    finest=False,
+    last_of_ties=False,
+    flops=1,
+    percent=False,
+    width256=False,
 ):
-    def f(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch=1):
-        out = size if same_size_out else (size + 2 * padding - k) // stride + 1
-        w = c_out * (c_in // groups) * k * k
-        macs = batch * out * out * w
-        w_bytes = w if group_weights else c_out * c_in * k * k
-        elements = (
-            batch * c_in * size * size
-            + w_bytes * (batch if weights_per_image else 1)
-            + (batch * c_out * out * out if count_out else 0)
-        )
-        return flops_per_mac * macs / (bytes_per * elements)
+    """A learner's heaviest_lateral with one mistake switched on."""
+
+    def f(in_channels_list, strides, image_size, out_channels=256):
+        d = 256 if width256 else out_channels
+        height, width = image_size[0], image_size[0] if square else image_size[1]
+        costs = []
+        for c, s in zip(in_channels_list, strides, strict=True):
+            h, w = (
+                (height, width)
+                if on_image
+                else (
+                    (math.ceil(height / s), math.ceil(width / s)) if rounding == "ceil" else (height // s, width // s)
+                )
+            )
+            costs.append(c * d + d if params else h * w * (c + bias) * d * kernel * kernel)
+        if finest:
+            level = 0
+        elif last_of_ties:
+            level = max(range(len(costs)), key=lambda i: (costs[i], i))
+        else:
+            level = int(np.argmax(costs))
+        share = costs[level] / sum(costs)
+        return {"level": level, "macs": flops * costs[level], "share": 100 * share if percent else share}
 
     return f
 
 
+def _heaviest_lightest(in_channels_list, strides, image_size, out_channels=256):
+    """Not a known mistake: the cheapest lateral."""
+    right = _heaviest()(in_channels_list, strides, image_size, out_channels)
+    costs = [
+        math.ceil(image_size[0] / s) * math.ceil(image_size[1] / s) * c * out_channels
+        for c, s in zip(in_channels_list, strides, strict=True)
+    ]
+    return {**right, "level": int(np.argmin(costs))}
+
+
+# -- 08: the batch that reaches the ridge --
+def _batch(
+    flops_per_mac=2, bytes_per=4, weights_per_image=False, bias=False, inverted=False, minus_one=False, never="none"
+):
+    """A learner's batch_to_be_compute_bound with one mistake switched on (a closed form in floats)."""
+
+    def f(in_channels, out_channels, height, width, peak_gflops, bandwidth_gbs):
+        ridge = bandwidth_gbs / peak_gflops if inverted else peak_gflops / bandwidth_gbs
+        pixels, weights = height * width, in_channels * out_channels
+        per_batch = bytes_per * (0 if weights_per_image else weights) + bytes_per * (out_channels if bias else 0)
+        per_image = bytes_per * (pixels * (in_channels + out_channels) + (weights if weights_per_image else 0))
+        gain = flops_per_mac * pixels * weights - ridge * per_image  # N·gain ≥ ridge·per_batch
+        if gain <= 0:
+            return {"none": None, "inf": math.inf, "minus": -1}[never]
+        n = max(1, math.ceil(ridge * per_batch / gain))
+        return n - 1 if minus_one else n
+
+    return f
+
+
+def _batch_only_one_image(in_channels, out_channels, height, width, peak_gflops, bandwidth_gbs):
+    """Looks at batch 1 only, as ex08_roofline would: 1 if that is compute-bound, else None."""
+    pixels = height * width
+    flops = 2 * pixels * in_channels * out_channels
+    nbytes = 4 * (pixels * (in_channels + out_channels) + in_channels * out_channels)
+    return 1 if flops / nbytes >= peak_gflops / bandwidth_gbs else None
+
+
+def _batch_doubled(*args):
+    """Not a known mistake: twice the right batch."""
+    n = _batch()(*args)
+    return None if n is None else 2 * n
+
+
+# -- 08 --
 def _roofline_max(intensity, peak, bandwidth):
     return {
         "attainable": max(peak, bandwidth * intensity),
@@ -418,38 +485,29 @@ WRONG: list[tuple[str, object, str]] = [
     ("ex07_top_down", _td(accumulate=False), "MERGED map"),
     ("ex07_top_down", _td(reverse=True), "fine → coarse"),
     ("ex07_top_down", _td(mode="bilinear"), "nearest"),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
-        "biases",
-    ),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
-        "1×1",
-    ),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: [(c * d + d, s * s * c * d) for c, s in zip(ch, sz[::-1], strict=False)],
-        "its own map size",
-    ),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
-        "not MACs",
-    ),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: sum(s * s * c * d for c, s in zip(ch, sz, strict=False)),
-        "not one of the known mistakes",
-    ),
+    ("ex07_heaviest_lateral", _heaviest(finest=True), "only when the widths double"),
+    ("ex07_heaviest_lateral", _heaviest(rounding="floor"), "rounding down"),
+    ("ex07_heaviest_lateral", _heaviest(bias=1), "bias additions are not MACs"),
+    ("ex07_heaviest_lateral", _heaviest(on_image=True), "not on the whole image"),
+    ("ex07_heaviest_lateral", _heaviest(params=True), "you compared parameters"),
+    ("ex07_heaviest_lateral", _heaviest(kernel=3), "1×1 conv"),
+    ("ex07_heaviest_lateral", _heaviest(flops=2), "FLOPs"),
+    ("ex07_heaviest_lateral", _heaviest(last_of_ties=True), "the finer level"),
+    ("ex07_heaviest_lateral", _heaviest(square=True), "not square"),
+    ("ex07_heaviest_lateral", _heaviest(percent=True), "not a percentage"),
+    ("ex07_heaviest_lateral", _heaviest(width256=True), "out_channels is an argument"),
+    ("ex07_heaviest_lateral", _heaviest_lightest, "not one of the known mistakes"),
     # 08
-    ("ex08_arithmetic_intensity", _intensity(flops_per_mac=1), "two FLOPs"),
-    ("ex08_arithmetic_intensity", _intensity(bytes_per=1), "4 bytes"),
-    ("ex08_arithmetic_intensity", _intensity(weights_per_image=True), "once per batch"),
-    ("ex08_arithmetic_intensity", _intensity(same_size_out=True), "H_out × W_out"),
-    ("ex08_arithmetic_intensity", _intensity(count_out=False), "output"),
-    ("ex08_arithmetic_intensity", _intensity(group_weights=False), "C_in/groups"),
+    ("ex08_batch_to_be_compute_bound", _batch(weights_per_image=True), "once per batch"),
+    ("ex08_batch_to_be_compute_bound", _batch_only_one_image, "looks only at batch 1"),
+    ("ex08_batch_to_be_compute_bound", _batch(flops_per_mac=1), "MACs where FLOPs are asked"),
+    ("ex08_batch_to_be_compute_bound", _batch(bytes_per=8), "8 bytes per number (float64)"),
+    ("ex08_batch_to_be_compute_bound", _batch(bias=True), "has no bias"),
+    ("ex08_batch_to_be_compute_bound", _batch(minus_one=True), "largest batch that is still memory-bound"),
+    ("ex08_batch_to_be_compute_bound", _batch(inverted=True), "peak ÷ bandwidth"),
+    ("ex08_batch_to_be_compute_bound", _batch(never="inf"), "not inf"),
+    ("ex08_batch_to_be_compute_bound", _batch(never="minus"), "not inf, 0 or -1"),
+    ("ex08_batch_to_be_compute_bound", _batch_doubled, "not one of the known mistakes"),
     ("ex08_roofline", _roofline_max, "LOWER"),
     ("ex08_roofline", _roofline_divide, "bandwidth · intensity"),
     ("ex08_roofline", _roofline_swapped, "swapped"),
@@ -529,28 +587,54 @@ def test_each_grading_seed_redraws_the_hidden_cases_under_the_same_labels():
         assert any(compare(x.data, y.data) is not None for x, y in zip(a, b, strict=False) if x.hidden), exercise.name
 
 
-def test_arithmetic_intensity_matches_bench():
+def test_batch_reference_is_the_first_batch_whose_intensity_reaches_the_ridge():
+    """Build it, then check it: the exact answer against bench.conv_arithmetic_intensity of the real layer."""
     from course_utils import bench
+    from course_utils.checks import lesson08
 
-    ns = testing.solution_namespace(SOLUTIONS["08"])
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        g = int(rng.choice([1, 2, 4]))
-        c_in, c_out, k = g * int(rng.integers(1, 40)), g * int(rng.integers(1, 40)), int(rng.choice([1, 3, 5]))
-        args = (
-            c_in,
-            c_out,
-            k,
-            int(rng.integers(k + 1, 40)),
-            int(rng.integers(1, 3)),
-            k // 2,
-            g,
-            int(rng.integers(1, 9)),
-        )
-        expected = bench.conv_arithmetic_intensity(
-            *args[:4], stride=args[4], padding=args[5], groups=g, batch_size=args[7]
-        )
-        assert math.isclose(ns["arithmetic_intensity"](*args), expected, rel_tol=1e-12)
+    cases = _all_cases("ex08_batch_to_be_compute_bound")
+    kinds = {"one": 0, "more": 0, "never": 0}
+    for case in cases:
+        c_in, c_out, height, width, peak, bandwidth = case.data["args"]
+        ridge = peak / bandwidth
+
+        def intensity(n, c_in=c_in, c_out=c_out, hw=(height, width)):
+            return bench.conv_arithmetic_intensity(c_in, c_out, 1, hw, batch_size=n)
+
+        batch = lesson08._batch_ref(*case.data["args"])["batch"]
+        if batch is None:
+            kinds["never"] += 1
+            assert intensity(10**9) < ridge and lesson08._ceiling(c_in, c_out) < ridge, case.label
+        else:
+            kinds["one" if batch == 1 else "more"] += 1
+            assert intensity(batch) >= ridge, case.label
+            assert batch == 1 or intensity(batch - 1) < ridge, case.label
+        assert lesson08._clear(case.data["args"]), case.label  # float arithmetic gives the same answer
+    assert all(kinds.values()), kinds  # every regime is drawn
+
+
+def test_heaviest_lateral_reference_agrees_with_counting_and_the_ceil_rule_with_padded_strides():
+    from course_utils import counting
+    from course_utils.checks import lesson07
+
+    for case in _all_cases("ex07_heaviest_lateral"):
+        channels, strides, (height, width), d = case.data["args"]
+        macs = [
+            counting.conv_macs(c, d, 1, (math.ceil(height / s), math.ceil(width / s)))
+            for c, s in zip(channels, strides, strict=True)
+        ]
+        assert lesson07._level_macs(channels, strides, (height, width), d) == macs, case.label
+        expected = lesson07._heaviest_ref(channels, strides, (height, width), d)
+        assert expected["level"] == macs.index(max(macs)) and expected["share"] == max(macs) / sum(macs)
+    # the task's rule, ceil(H / s): ResNet-50's stem (7×7 conv and 3×3 max-pool, stride 2, padding 3 and 1) and
+    # MobileNet-v2's stride-2 3×3 convs (padding 1) on a 333×517 image
+    x = torch.zeros(1, 1, 333, 517)
+    stem = F.max_pool2d(F.conv2d(x, torch.zeros(1, 1, 7, 7), stride=2, padding=3), 3, stride=2, padding=1)
+    assert stem.shape[-2:] == (math.ceil(333 / 4), math.ceil(517 / 4))
+    y = x
+    for k in range(1, 6):
+        y = F.conv2d(y, torch.zeros(1, 1, 3, 3), stride=2, padding=1)
+        assert y.shape[-2:] == (math.ceil(333 / 2**k), math.ceil(517 / 2**k))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,18 +785,6 @@ def test_top_down_reference_is_the_course_fpn_without_its_smoothing():
             lesson07._merge_ref(coarse, fine, weight, bias),
             lesson07._lateral(fine, weight, bias) + F.interpolate(coarse.double(), size=fine.shape[-2:]),
         )
-
-
-def test_lateral_costs_reference_agrees_with_counting():
-    from course_utils import counting
-    from course_utils.checks import lesson07
-
-    for case in _all_cases("ex07_lateral_costs"):
-        channels, sizes, d = case.data["args"]
-        assert lesson07._costs_ref(channels, sizes, d) == [
-            (counting.conv_params(c, d, 1), counting.conv_macs(c, d, 1, s))
-            for c, s in zip(channels, sizes, strict=False)
-        ]
 
 
 # -- ex08_predict_speedup: the verdict logic on injected measurements, the real stopwatch once ------------------------

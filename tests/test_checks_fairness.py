@@ -4,6 +4,7 @@ changed in place are reported; borderline answers the text allows pass; types ar
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import pytest
@@ -169,6 +170,23 @@ def test_a_list_reversed_in_place_is_reported():
         return out
 
     assert "changed its argument `features`" in _mutation_verdict("ex07_top_down", top_down)
+
+
+def test_a_list_sorted_in_place_is_reported():
+    ns = testing.solution_namespace("solutions/07_fpn_laterals.ipynb")
+    solution = ns["heaviest_lateral"]
+
+    def heaviest_lateral(in_channels_list, strides, image_size, out_channels=256):
+        out = solution(in_channels_list, strides, image_size, out_channels)
+        in_channels_list.sort(reverse=True)  # e.g. to find the widest level
+        return out
+
+    text = _mutation_verdict("ex07_heaviest_lateral", heaviest_lateral)
+    assert "changed its argument `in_channels_list`" in text
+
+
+# ex08_batch_to_be_compute_bound takes only ints and floats: nothing it is given can be changed in place, so
+# test_every_exercise_reports_an_input_changed_in_place skips it (as it does the other number-only exercises).
 
 
 def test_a_layers_weight_changed_in_place_is_reported():
@@ -371,6 +389,28 @@ def _grouped_flops(c_in, c_out, k, size, groups, bias=True):
     return w + (c_out if bias else 0), 2 * size * size * w
 
 
+def _heaviest_lateral_in_flops(in_channels_list, strides, image_size, out_channels=256):
+    height, width = image_size
+    flops = [
+        2 * math.ceil(height / s) * math.ceil(width / s) * c * out_channels
+        for c, s in zip(in_channels_list, strides, strict=True)
+    ]
+    level = flops.index(max(flops))
+    return {"level": level, "macs": flops[level], "share": flops[level] / sum(flops)}
+
+
+def _batch_with_bias_bytes(in_channels, out_channels, height, width, peak_gflops, bandwidth_gbs):
+    """The smallest batch whose intensity reaches the ridge, with the (absent) biases counted in the bytes."""
+    ridge = peak_gflops / bandwidth_gbs
+    pixels = height * width
+    for n in range(1, 10_000):
+        flops = 2 * n * pixels * in_channels * out_channels
+        nbytes = 4 * (n * pixels * (in_channels + out_channels) + in_channels * out_channels + out_channels)
+        if flops / nbytes >= ridge:
+            return n
+    return None
+
+
 NEW_MISTAKES = [
     (
         "ex00_conv_cost",
@@ -381,28 +421,11 @@ NEW_MISTAKES = [
         "FLOPs",
     ),
     ("ex06_grouped_conv_cost", _grouped_flops, "FLOPs"),
-    (
-        "ex07_lateral_costs",
-        lambda ch, sz, d=256: [(c * d + d, 2 * s * s * c * d) for c, s in zip(ch, sz, strict=True)],
-        "FLOPs",
-    ),
+    ("ex07_heaviest_lateral", _heaviest_lateral_in_flops, "FLOPs"),
     ("ex06_separable_cost_ratio", lambda m, n, k, s: float((m * k * k + m * n) // (m * n * k * k)), "//"),
     ("ex01_reshape_bug", _pointwise_channels_last, "channels are left last"),
     ("ex06_depthwise_separable", _SeparablePadded1x1, "1×1 conv takes padding=0"),
-    (
-        "ex08_arithmetic_intensity",
-        lambda ci, co, k, size, s=1, p=0, g=1, n=1: (
-            2
-            * n
-            * ((size + 2 * p - k) // s + 1) ** 2
-            * co
-            * (ci // g)
-            * k
-            * k
-            / (4 * (n * ci * size * size + co * (ci // g) * k * k + n * co * ((size + 2 * p - k) // s + 1) ** 2 + co))
-        ),
-        "biases are not part",
-    ),
+    ("ex08_batch_to_be_compute_bound", _batch_with_bias_bytes, "no bias"),
 ]
 
 
@@ -412,7 +435,7 @@ def test_the_added_common_mistakes_get_their_hint(name, wrong, fragment):
 
 
 def test_biases_in_the_bytes_fail_a_visible_case():
-    verdict = testing.check("ex08_arithmetic_intensity", NEW_MISTAKES[-1][1])
+    verdict = testing.check("ex08_batch_to_be_compute_bound", NEW_MISTAKES[-1][1])
     assert verdict.failures and not verdict.failures[0][0].hidden
 
 

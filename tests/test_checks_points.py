@@ -84,8 +84,26 @@ def score_map_coverage_left_as_size_mod_stride(height, width, stride=32, window=
     return _coverage(height, width, stride, window, left=lambda size, s: size % s)
 
 
-def lateral_costs_default_width(channels, sizes, out_channels=256):
-    return [(c * 256 + 256, s * s * c * 256) for c, s in zip(channels, sizes, strict=True)]
+def _lateral_macs(channels, strides, image_size, out_channels, side):
+    return [
+        side(image_size[0], s) * side(image_size[1], s) * c * out_channels
+        for c, s in zip(channels, strides, strict=True)
+    ]
+
+
+def _heaviest_of(macs, level=None):
+    level = macs.index(max(macs)) if level is None else level
+    return {"level": level, "macs": macs[level], "share": macs[level] / sum(macs)}
+
+
+def heaviest_lateral_always_the_finest(channels, strides, image_size, out_channels=256):
+    """The halving pattern of ResNet-50 assumed: right whenever the finest level does cost the most."""
+    return _heaviest_of(_lateral_macs(channels, strides, image_size, out_channels, lambda a, s: -(-a // s)), 0)
+
+
+def heaviest_lateral_with_floor(channels, strides, image_size, out_channels=256):
+    """Right whenever the image's sides are multiples of the strides."""
+    return _heaviest_of(_lateral_macs(channels, strides, image_size, out_channels, lambda a, s: a // s))
 
 
 def break_even_with_less_or_equal(in_channels, ch5x5, size):
@@ -125,10 +143,11 @@ def kernel_depth_always_bias(c_in, c_out, k, groups, bias=True):
     return c_out * (c_in // groups) * k * k + c_out, (groups, 2 * groups)
 
 
-def intensity_groups_ignored(c_in, c_out, k, size, stride=1, padding=0, groups=1, batch_size=1):
-    o = (size + 2 * padding - k) // stride + 1
-    macs = batch_size * o * o * c_out * c_in * k * k
-    return 2 * macs / (4 * (batch_size * c_in * size * size + c_out * c_in * k * k + batch_size * c_out * o * o))
+def batch_only_at_one_image(c_in, c_out, height, width, peak_gflops, bandwidth_gbs):
+    """Only batch 1 looked at (as ex08_roofline places one intensity): right at batch 1 and where no batch will do."""
+    pixels = height * width
+    intensity = 2 * pixels * c_in * c_out / (4 * (pixels * (c_in + c_out) + c_in * c_out))
+    return 1 if intensity >= peak_gflops / bandwidth_gbs else None
 
 
 def roofline_always_memory(intensity, peak_gflops, bandwidth_gbs):
@@ -149,8 +168,9 @@ WRONG_BRANCH = [
     ("ex05_score_map_coverage", score_map_coverage_default_stride_window, "32 and 224 hard-coded"),
     ("ex05_score_map_coverage", score_map_coverage_left_as_size_mod_stride, "rows left as size % stride"),
     ("ex06_grouped_conv_cost", grouped_checks_only_in_channels, "only in_channels validated"),
-    ("ex07_lateral_costs", lateral_costs_default_width, "out_channels=256 hard-coded"),
-    ("ex08_arithmetic_intensity", intensity_groups_ignored, "groups ignored"),
+    ("ex07_heaviest_lateral", heaviest_lateral_always_the_finest, "always the finest level (the halving pattern)"),
+    ("ex07_heaviest_lateral", heaviest_lateral_with_floor, "floor(H / s) for the maps"),
+    ("ex08_batch_to_be_compute_bound", batch_only_at_one_image, "only batch 1 looked at"),
     ("ex08_roofline", roofline_always_memory, "always 'memory'"),
 ]
 

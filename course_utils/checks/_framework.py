@@ -157,6 +157,8 @@ def same_value(a, b):
                 and all(same_value(x, y) for x, y in zip(a, b)))
     if isinstance(a, dict):
         return isinstance(b, dict) and set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (bool, int, float, str)):  # items of a list the learner sorted or reversed in place
+        return type(a) is type(b) and (a == b or (a != a and b != b))
     return True
 
 

@@ -202,17 +202,25 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "merged[-1] = laterals[-1](features[-1]); merged[i] = laterals[i](features[i]) + "
         "F.interpolate(merged[i + 1], size=features[i].shape[-2:], mode='nearest')",
     ),
-    "ex07_lateral_costs": (
-        "a lateral is a 1×1 conv: how many weights and biases, and how many multiplies per output pixel?",
-        "pair each level's channels with its own map size; MACs grow with the map area, parameters do not",
-        "level i: (C_i·D + D, S_i²·C_i·D)",
+    "ex07_heaviest_lateral": (
+        "lesson 07 found each ResNet-50 lateral costing half the one below it: which two numbers made that so, and "
+        "do they still hold for these widths?",
+        "a lateral's MACs grow with its input channels AND with its map's area; work out each level's map from the "
+        "image (ceil(H / stride), ceil(W / stride)), cost every level, then pick the largest (the first on a tie) "
+        "and divide by the total",
+        "macs_i = ceil(H / s_i) · ceil(W / s_i) · C_i · out_channels; level = the first i with the largest macs_i; "
+        "share = macs_level / sum(macs_i)",
     ),
-    "ex08_arithmetic_intensity": (
-        "intensity is work divided by traffic: count each separately, then divide",
-        "FLOPs are 2 per MAC; the traffic is the input, the weights and the output, each moved once, 4 bytes per "
-        "float32; biases are not part of this count; groups shrink both the weights and the MACs",
-        "MACs = N·H_out·W_out·C_out·(C_in/groups)·K²; FLOPs = 2·MACs; bytes = 4·(N·C_in·H·W + C_out·(C_in/groups)·K² "
-        "+ N·C_out·H_out·W_out); intensity = FLOPs / bytes",
+    "ex08_batch_to_be_compute_bound": (
+        "write the layer's FLOPs and its bytes as functions of the batch size N: which of its three tensors does "
+        "not grow with N?",
+        "the input and the output grow with N, the weights are read once per batch; so the intensity rises with N, "
+        "but only towards a limit: each pixel's FLOPs over the bytes of its own input and output. If that limit is "
+        "below the ridge, no batch will do (None); otherwise find the first N whose intensity reaches the ridge "
+        "(a loop over N, or solve the inequality for N)",
+        "intensity(N) = 2·N·H·W·C_in·C_out / (4·(N·H·W·(C_in + C_out) + C_in·C_out)); ridge = peak_gflops / "
+        "bandwidth_gbs; limit = C_in·C_out / (2·(C_in + C_out)); if limit ≤ ridge: None (equal: no finite N), else "
+        "N = max(1, ceil(2·ridge·C_in·C_out / (H·W·(C_in·C_out − 2·ridge·(C_in + C_out)))))",
     ),
     "ex08_roofline": (
         "a roofline has two roofs: which one is lower at this intensity?",
@@ -307,8 +315,8 @@ DIFFICULTY: dict[str, int] = {
     "ex06_kernel_depth_bug": 3,
     "ex07_lateral_merge": 2,
     "ex07_top_down": 3,
-    "ex07_lateral_costs": 1,
-    "ex08_arithmetic_intensity": 2,
+    "ex07_heaviest_lateral": 2,
+    "ex08_batch_to_be_compute_bound": 2,
     "ex08_roofline": 1,
     "ex08_predict_speedup": 3,
     "ex09_build_at_budget": 2,

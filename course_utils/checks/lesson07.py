@@ -1,4 +1,4 @@
-"""Checks for exercises/07_fpn_laterals.ipynb: one FPN lateral merge, the whole top-down pass, lateral costs."""
+"""Checks for exercises/07_fpn_laterals.ipynb: which lateral costs the most, one FPN lateral merge, the top-down pass."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._framework import Case, function_exercise
+from ._framework import Case, Failure, compare, describe, function_exercise
 from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
@@ -236,74 +236,231 @@ _TOP_DOWN = function_exercise(
     accept=[lambda features, params: _td(features, params, mode="nearest-exact")],
 )
 
+
 # ---------------------------------------------------------------------------------------------
-# ex07_lateral_costs(in_channels_list, map_sizes, out_channels=256) -> [(params, macs) per level]
+# ex07_heaviest_lateral(in_channels_list, strides, image_size, out_channels=256)
+#   -> {"level": i, "macs": int, "share": float}: the lateral 1×1 conv that costs the most MACs on an H × W image
+#   level i's map: ceil(H / strides[i]) × ceil(W / strides[i]); MACs = its pixels · C_i · D (bias adds are not MACs);
+#   a tie goes to the finer level (the lower index); share = its MACs ÷ all laterals' MACs
 # ---------------------------------------------------------------------------------------------
+def _level_macs(
+    channels: Sequence[int],
+    strides: Sequence[int],
+    image: Sequence[int],
+    d: int = 256,
+    *,
+    rounding: str = "ceil",
+    bias: bool = False,
+    kernel: int = 1,
+    square: bool = False,
+    on_image: bool = False,
+) -> list[int]:
+    """The MACs of each level's lateral (the keywords model known mistakes)."""
+    height, width = int(image[0]), int(image[0] if square else image[1])
 
+    def side(size: int, stride: int) -> int:
+        if on_image:
+            return size
+        return -(-size // stride) if rounding == "ceil" else size // stride
 
-def _costs_ref(channels: Sequence[int], sizes: Sequence[int], d: int = 256) -> list[tuple[int, int]]:
-    return [(c * d + d, s * s * c * d) for c, s in zip(channels, sizes, strict=False)]
-
-
-def _costs_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("ResNet-50 at 224×224, 128 pyramid channels", {"args": [[256, 512, 1024, 2048], [56, 28, 14, 7], 128]}),
-        Case(
-            "one level",
-            {"args": [[int(rng.integers(1, 2049))], [int(rng.integers(1, 200))], int(rng.integers(1, 512))]},
-        ),
-        Case("five levels, equal channels", {"args": [[64] * 5, [64, 32, 16, 8, 4], 64]}),
+    return [
+        side(height, s) * side(width, s) * (c + bias) * d * kernel * kernel
+        for c, s in zip(channels, strides, strict=False)
     ]
-    for i in range(3):
-        levels = int(rng.integers(2, 6))
-        channels = [int(c) for c in rng.integers(1, 2049, size=levels)]
-        sizes = sorted((int(s) for s in rng.integers(1, 257, size=levels)), reverse=True)
-        cases.append(Case(f"random pyramid #{i + 1}", {"args": [channels, sizes, int(rng.integers(1, 513))]}))
+
+
+def _heaviest(costs: Sequence[int], *, last_of_ties: bool = False, percent: bool = False) -> dict[str, Any]:
+    best = max(costs)
+    level = len(costs) - 1 - list(costs)[::-1].index(best) if last_of_ties else list(costs).index(best)
+    share = costs[level] / sum(costs)
+    return {"level": level, "macs": costs[level], "share": 100 * share if percent else share}
+
+
+def _heaviest_ref(
+    channels: Sequence[int], strides: Sequence[int], image: Sequence[int], d: int = 256
+) -> dict[str, Any]:
+    costs = _level_macs(channels, strides, image, d)
+    maps = [f"{-(-int(image[0]) // s)}×{-(-int(image[1]) // s)}" for s in strides]
+    return {**_heaviest(costs), "costs": costs, "maps": maps}  # costs and maps only explain a failure
+
+
+def _finest_level(
+    channels: Sequence[int], strides: Sequence[int], image: Sequence[int], d: int = 256
+) -> dict[str, Any]:
+    """The halving pattern assumed: the finest level is taken as the heaviest, whatever the widths."""
+    costs = _level_macs(channels, strides, image, d)
+    return {"level": 0, "macs": costs[0], "share": costs[0] / sum(costs)}
+
+
+def _by_params(channels: Sequence[int], strides: Sequence[int], image: Sequence[int], d: int = 256) -> dict[str, Any]:
+    return _heaviest([c * d + d for c in channels])
+
+
+def _lateral_case(channels: Sequence[int], strides: Sequence[int], image: Sequence[int], d: int) -> dict[str, Any]:
+    return {"args": [[int(c) for c in channels], [int(s) for s in strides], (int(image[0]), int(image[1])), int(d)]}
+
+
+def _heaviest_visible() -> list[Case]:
+    return [
+        Case(
+            "MobileNet-v2's C3, C4 and its 1280-channel last map at strides 8, 16, 32, on 320×320",
+            _lateral_case([32, 96, 1280], [8, 16, 32], (320, 320), 256),
+        ),
+        Case(
+            "ResNet-50's C2–C5 on an 800×1333 detection image (1333 is not a multiple of the strides)",
+            _lateral_case([256, 512, 1024, 2048], [4, 8, 16, 32], (800, 1333), 256),
+        ),
+        Case(
+            "widths ×4 per level on 64×96, 32 pyramid channels: every lateral costs the same",
+            _lateral_case([16, 64, 256], [4, 8, 16], (64, 96), 32),
+        ),
+    ]
+
+
+def _doubling(first: int, levels: int) -> list[int]:
+    return [first * 2**i for i in range(levels)]
+
+
+def _heaviest_hidden(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.choice([64, 96, 128, 192]))
+    base = int(rng.choice([8, 16, 24]))
+    tie_size = 32 * int(rng.integers(1, 5))  # a multiple of every stride: the ties are exact
+    cases = [
+        Case(
+            "ResNet-like widths on a non-square image, sides not multiples of the strides, 128 pyramid channels",
+            _lateral_case([256, 512, 1024, 2048], [4, 8, 16, 32], (600, 1000), 128),
+        ),
+        Case(
+            "MobileNet-v2-like widths 24, 32, 96, 320 on 300×300 (SSD's size: not a multiple of 8)",
+            _lateral_case([24, 32, 96, 320], [4, 8, 16, 32], (300, 300), d),
+        ),
+        Case(
+            "a 1280-channel coarsest map on 513×513 (DeepLab's size): a coarse level costs the most",
+            _lateral_case([32, 96, 1280], [8, 16, 32], (513, 513), d),
+        ),
+        Case(
+            "EfficientNet-like C3–C5 (40, 112 and its 1280-channel last map) on 380×380: odd feature maps",
+            _lateral_case([40, 112, 1280], [8, 16, 32], (380, 380), 256),
+        ),
+        Case(
+            "widths ×4 per level: all laterals tie (the finer level wins)",
+            _lateral_case([base, 4 * base, 16 * base, 64 * base], [4, 8, 16, 32], (tie_size, 2 * tie_size), d),
+        ),
+        Case(
+            "the two coarsest levels tie, above the finest (the finer of the two wins)",
+            _lateral_case([base, 8 * base, 32 * base], [4, 8, 16], (tie_size, tie_size + 16), d),
+        ),
+        Case(
+            "the two finest levels tie, above the coarsest (the finer of the two wins)",
+            _lateral_case([base, 4 * base, 4 * base], [4, 8, 16], (tie_size + 32, tie_size), d),
+        ),
+        Case(
+            "widths ×6 per level on 480×640: the coarsest lateral costs the most",
+            _lateral_case([base, 6 * base, 36 * base, 216 * base], [4, 8, 16, 32], (480, 640), d),
+        ),
+        Case("one level: its share is 1", _lateral_case([int(rng.integers(8, 513))], [8], (97, 61), d)),
+    ]
+    for i in range(4):  # odd, non-square images; widths growing ×1–×3 per level (the finest level tends to win)
+        # or ×4–×8 (a coarse one does): assuming "the finest level costs most" fails on over half the hidden cases
+        levels = int(rng.integers(3, 6))
+        low, high = (1, 4) if i == 0 else (4, 9)
+        widths = [int(rng.integers(8, 65))]
+        for _ in range(levels - 1):
+            widths.append(min(widths[-1] * int(rng.integers(low, high)), 4096))
+        first = int(rng.choice([2, 4, 8]))
+        image = (2 * int(rng.integers(40, 400)) + 1, 2 * int(rng.integers(40, 400)) + 1)
+        cases.append(
+            Case(
+                f"random pyramid on an odd H ≠ W image #{i + 1}",
+                _lateral_case(widths, _doubling(first, levels), image, int(rng.integers(16, 513))),
+            )
+        )
     return cases
 
 
-_COSTS = function_exercise(
-    "ex07_lateral_costs",
-    hints=HINTS["ex07_lateral_costs"],
-    difficulty=DIFFICULTY["ex07_lateral_costs"],
+def _heaviest_compare(expected: Any, received: Any) -> Failure | None:
+    """The level exactly, the MACs exactly, the share to float precision; numbers of any numeric type."""
+    shape = "{'level': int, 'macs': int, 'share': float}"
+    if not isinstance(received, dict) or not {"level", "macs", "share"} <= set(received):
+        return Failure(
+            f"expected a dict {shape}", describe(expected), describe(received), hint=f"return a dict {shape}"
+        )
+    asked = {key: expected[key] for key in ("level", "macs", "share")}
+    failure = compare(asked, received, rtol=1e-9, atol=0.0)
+    if failure is not None and "costs" in expected:  # the reference's answer: show how it was reached
+        failure.expected = f"{describe(asked)}; the laterals' MACs, level by level: " + ", ".join(
+            f"{m:,} on {size}" for m, size in zip(expected["costs"], expected["maps"], strict=True)
+        )
+        failure.received = describe({key: received[key] for key in ("level", "macs", "share")})
+    return failure
+
+
+_HEAVIEST_MISTAKES = [
+    (
+        "you took the finest level, as for ResNet-50, where each lateral costs half the one below it: that holds "
+        "only when the widths double per level; here they do not, so compare the levels' MACs",
+        _finest_level,
+    ),
+    (
+        "a backbone map of stride s on an H × W image is ceil(H / s) × ceil(W / s) (the task's rule): rounding down "
+        "drops the last, partial row and column",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d, rounding="floor")),
+    ),
+    (
+        "by the course's convention bias additions are not MACs: a lateral's MACs count its weights' "
+        "multiply-adds only",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d, bias=True)),
+    ),
+    (
+        "each lateral runs on its level's feature map, not on the whole image: the map of stride s has "
+        "ceil(H / s) × ceil(W / s) pixels",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d, on_image=True)),
+    ),
+    (
+        "you compared parameters: the widest level holds the most weights, but a lateral's MACs also grow with "
+        "its map's area, which shrinks 4× per level",
+        _by_params,
+    ),
+    (
+        "a lateral is a 1×1 conv: 9× fewer MACs than a 3×3 conv on the same map",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d, kernel=3)),
+    ),
+    (
+        "you reported FLOPs (2 per multiply-add): a MAC is one multiply-add, so MACs are half the FLOPs",
+        lambda ch, st, im, d=256: {**_heaviest_ref(ch, st, im, d), "macs": 2 * _heaviest_ref(ch, st, im, d)["macs"]},
+    ),
+    (
+        "two levels tie here: the task gives a tie to the finer level (the lower index)",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d), last_of_ties=True),
+    ),
+    (
+        "the image is H × W, not square: image_size is (height, width), and each map is ceil(H / s) × ceil(W / s)",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d, square=True)),
+    ),
+    (
+        "share is a fraction between 0 and 1, not a percentage",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, d), percent=True),
+    ),
+    (
+        "out_channels is an argument: each lateral maps C_i to out_channels, not always to 256",
+        lambda ch, st, im, d=256: _heaviest(_level_macs(ch, st, im, 256)),
+    ),
+]
+
+_HEAVIEST = function_exercise(
+    "ex07_heaviest_lateral",
+    hints=HINTS["ex07_heaviest_lateral"],
+    difficulty=DIFFICULTY["ex07_heaviest_lateral"],
     points=2,
-    target="lateral_costs",
-    visible=lambda: [
-        Case(
-            "ResNet-50's C2–C5 at 800×800, 256 pyramid channels",
-            {"args": [[256, 512, 1024, 2048], [200, 100, 50, 25], 256]},
-        ),
-        Case("three small levels", {"args": [[8, 16, 32], [16, 8, 4], 4]}),
-    ],
-    hidden=_costs_hidden,
-    reference=_costs_ref,
-    mistakes=[
-        (
-            "the biases are forgotten: each lateral conv has out_channels of them",
-            lambda ch, sz, d=256: [(c * d, s * s * c * d) for c, s in zip(ch, sz, strict=False)],
-        ),
-        (
-            "you reported FLOPs (2 per multiply-accumulate): a MAC is one multiply-add, so MACs are half the FLOPs",
-            lambda ch, sz, d=256: [(c * d + d, 2 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
-        ),
-        (
-            "a lateral is a 1×1 conv: C_i·D weights, not 9× that",
-            lambda ch, sz, d=256: [(9 * c * d + d, 9 * s * s * c * d) for c, s in zip(ch, sz, strict=False)],
-        ),
-        (
-            "map_sizes[i] belongs to level i: pair each level's channels with its own map size",
-            lambda ch, sz, d=256: _costs_ref(ch, sz[::-1], d),
-        ),
-        (
-            "by the course's convention bias additions are not MACs: MACs = S_i²·C_i·D",
-            lambda ch, sz, d=256: [(c * d + d, s * s * (c * d + d)) for c, s in zip(ch, sz, strict=False)],
-        ),
-        (
-            "the MACs are per output pixel of a square S_i × S_i map: multiply by S_i², not S_i",
-            lambda ch, sz, d=256: [(c * d + d, s * c * d) for c, s in zip(ch, sz, strict=False)],
-        ),
-    ],
-    hint="level i: params = C_i·D + D, MACs = S_i·S_i·C_i·D",
+    target="heaviest_lateral",
+    visible=_heaviest_visible,
+    hidden=_heaviest_hidden,
+    reference=_heaviest_ref,
+    comparer=_heaviest_compare,
+    mistakes=_HEAVIEST_MISTAKES,
+    error_hint="heaviest_lateral(in_channels_list, strides, image_size, out_channels=256): two lists of the same "
+    "length, image_size a (height, width) pair; return {'level': int, 'macs': int, 'share': float}",
 )
 
-EXERCISES = [_COSTS, _MERGE, _TOP_DOWN]  # counting, then implementing
+
+EXERCISES = [_HEAVIEST, _MERGE, _TOP_DOWN]  # counting (and judging which level costs most), then implementing

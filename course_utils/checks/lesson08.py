@@ -1,4 +1,4 @@
-"""Checks for exercises/08_theory_vs_stopwatch.ipynb: arithmetic intensity, the roofline, predict-then-time.
+"""Checks for exercises/08_theory_vs_stopwatch.ipynb: the batch that reaches the ridge, the roofline, predict-then-time.
 
 Exercises 1 and 2 follow from shapes and given numbers, so their verdicts are deterministic. Exercise 3 is judged
 against a measurement made where the check runs (the learner's kernel at home, the grader's process when grading):
@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import math
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -18,144 +20,247 @@ import torch
 import torch.nn.functional as F
 
 from .. import bench
-from ._framework import Case, Failure, function_exercise
+from ._framework import Case, Failure, describe, function_exercise
 from ._hints import DIFFICULTY, HINTS
 
+
 # ---------------------------------------------------------------------------------------------
-# ex08_arithmetic_intensity(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0, groups=1,
-#                           batch_size=1) -> FLOPs / bytes (float32: 4 bytes per number)
+# ex08_batch_to_be_compute_bound(in_channels, out_channels, height, width, peak_gflops, bandwidth_gbs)
+#   -> the smallest batch N ≥ 1 at which a 1×1 conv C_in → C_out (no bias, float32) on (N, C_in, H, W) reaches the
+#   ridge point peak_gflops / bandwidth_gbs FLOPs per byte (exactly at the ridge counts), or None if no N does.
+#   intensity(N) = 2·N·H·W·C_in·C_out / (4·(N·H·W·(C_in + C_out) + C_in·C_out)): the weights are read once per batch,
+#   so it rises with N, towards C_in·C_out / (2·(C_in + C_out)), each pixel's work over its own reads and writes.
+#   The arguments are all numbers: nothing can be changed in place (the mutation test skips this exercise).
 # ---------------------------------------------------------------------------------------------
+def _ridge(peak_gflops: float, bandwidth_gbs: float) -> Fraction:
+    """peak ÷ bandwidth, exactly (GFLOP/s ÷ GB/s = FLOPs per byte)."""
+    return Fraction(peak_gflops) / Fraction(bandwidth_gbs)
 
 
-def _out(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
+def _pointwise_intensity(c_in: int, c_out: int, pixels: int, batch: int) -> float:
+    return 2 * batch * pixels * c_in * c_out / (4 * (batch * pixels * (c_in + c_out) + c_in * c_out))
 
 
-def _ai(
+def _ceiling(c_in: int, c_out: int) -> float:
+    """The intensity as the batch grows without bound: each pixel's FLOPs over its own input and output bytes."""
+    return c_in * c_out / (2 * (c_in + c_out))
+
+
+def _smallest_batch(
     c_in: int,
     c_out: int,
-    k: int,
-    size: int,
-    stride: int = 1,
-    padding: int = 0,
-    groups: int = 1,
-    batch: int = 1,
+    height: int,
+    width: int,
+    peak: float,
+    bandwidth: float,
     *,
     flops_per_mac: int = 2,
     bytes_per: int = 4,
-    w_groups: bool = True,
-    m_groups: bool = True,
-    out_size: int | None = None,
-    weight_copies: int = 1,
-    count_in: bool = True,
-    count_w: bool = True,
-    count_out: bool = True,
-    count_bias: bool = False,
-) -> float:
-    o = _out(size, k, stride, padding) if out_size is None else out_size
-    depth_w = c_in // groups if w_groups else c_in
-    depth_m = c_in // groups if m_groups else c_in
-    macs = batch * o * o * c_out * depth_m * k * k
-    elements = (
-        ((batch * c_in * size * size) if count_in else 0)
-        + ((c_out * depth_w * k * k * weight_copies) if count_w else 0)
-        + ((batch * c_out * o * o) if count_out else 0)
-        + (c_out if count_bias else 0)
+    weights_per_image: bool = False,
+    bias_bytes: bool = False,
+    ridge_inverted: bool = False,
+) -> int | None:
+    """The first N with intensity(N) ≥ ridge, solved exactly in rationals (the keywords model known mistakes).
+
+    intensity(N) ≥ R  ⇔  N · (f·P·C_in·C_out − R·b·(P·(C_in + C_out) + [C_in·C_out per image]))
+                          ≥ R·b·([C_in·C_out once per batch] + [C_out biases])
+    """
+    ridge = _ridge(bandwidth, peak) if ridge_inverted else _ridge(peak, bandwidth)
+    pixels, weights = height * width, c_in * c_out
+    gain = flops_per_mac * pixels * weights - ridge * bytes_per * (
+        pixels * (c_in + c_out) + weights * weights_per_image
     )
-    return flops_per_mac * macs / (bytes_per * elements)
+    need = ridge * bytes_per * (weights * (not weights_per_image) + c_out * bias_bytes)
+    if gain <= 0:
+        return 1 if gain == 0 and need <= 0 else None
+    return max(1, math.ceil(need / gain))
 
 
-def _ai_ref(
-    c_in: int, c_out: int, k: int, size: int, stride: int = 1, padding: int = 0, groups: int = 1, batch: int = 1
-) -> float:
-    return _ai(c_in, c_out, k, size, stride, padding, groups, batch)
+def _batch_answer(batch: int | None, args: Sequence[Any]) -> dict[str, Any]:
+    return {"batch": batch, "args": list(args)}
 
 
-def _ai_hidden(rng: np.random.Generator) -> list[Case]:
-    c = int(rng.choice([32, 64, 96, 128]))
-    cases = [
-        Case("stride 2 (the output is smaller than the input)", {"args": [c, 2 * c, 3, 28, 2, 1, 1, 4]}),
-        Case("a 1×1 conv", {"args": [int(rng.integers(16, 1025)), int(rng.integers(16, 1025)), 1, 14, 1, 0, 1, 8]}),
-        Case("a grouped conv, groups=4", {"args": [4 * c, 4 * c, 3, 14, 1, 1, 4, 2]}),
-        Case("batch of 1 (weights weigh the most)", {"args": [512, 512, 3, 7, 1, 1, 1, 1]}),
-        Case("a grouped 1×1 conv, groups=8, stride 2", {"args": [8 * c, 16 * c, 1, 28, 2, 0, 8, 2]}),
-        Case(
-            "no padding: the output shrinks (groups=3)",
-            {"args": [3 * int(rng.integers(1, 22)), 3 * int(rng.integers(1, 22)), 5, 20, 1, 0, 3, 2]},
-        ),
-        Case("a depthwise 5×5 conv at stride 2", {"args": [c, c, 5, 28, 2, 2, c, 8]}),
-    ]
-    for i in range(2):  # a grouped layer and a plain one, so that half the hidden cases have groups > 1
-        k = int(rng.choice([1, 3, 5]))
-        cases.append(
-            Case(
-                f"random layer #{i + 1}",
-                {
-                    "args": [
-                        2 * int(rng.integers(1, 129)),
-                        2 * int(rng.integers(1, 129)),
-                        k,
-                        int(rng.integers(k + 2, 60)),
-                        int(rng.integers(1, 3)),
-                        k // 2,
-                        1 if i else 2,
-                        int(rng.integers(1, 17)),
-                    ]
-                },
-            )
+def _batch_ref(*args: Any) -> dict[str, Any]:
+    return _batch_answer(_smallest_batch(*args), args)
+
+
+def _batch_expected_text(expected: dict[str, Any]) -> str:
+    """What was expected, and why: the intensities either side of the answer, or the ceiling below the ridge."""
+    c_in, c_out, height, width, peak, bandwidth = expected["args"]
+    ridge, pixels, batch = float(_ridge(peak, bandwidth)), height * width, expected["batch"]
+    if batch is None:
+        return (
+            f"None: the ridge is {ridge:.4g} FLOPs per byte, but however large the batch, the intensity stays below "
+            f"{_ceiling(c_in, c_out):.4g}: a bigger batch shares the weights' bytes among more images, yet every "
+            f"pixel still reads its {c_in} input numbers and writes its {c_out} outputs for only "
+            f"{2 * c_in * c_out:,} FLOPs"
         )
-    return cases
+    if batch < 1:  # a known mistake's answer (one below batch 1): nothing to explain
+        return str(batch)
+    at = _pointwise_intensity(c_in, c_out, pixels, batch)
+    text = f"{batch}: at batch {batch} the intensity is {at:.4g} FLOPs per byte ≥ the ridge {ridge:.4g}"
+    if batch == 1:
+        return text + " (already at one image)"
+    before = _pointwise_intensity(c_in, c_out, pixels, batch - 1)
+    return text + f"; at batch {batch - 1} it is {before:.4g}, below"
 
 
-_INTENSITY = function_exercise(
-    "ex08_arithmetic_intensity",
-    hints=HINTS["ex08_arithmetic_intensity"],
-    difficulty=DIFFICULTY["ex08_arithmetic_intensity"],
-    points=3,
-    target="arithmetic_intensity",
-    visible=lambda: [
-        Case("the lesson's 3×3 conv 256 → 256 on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 1, 8]}),
+def _whole_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and float(value).is_integer()
+    )
+
+
+def _batch_compare(expected: dict[str, Any], received: Any) -> Failure | None:
+    """The batch size exactly (an int, or a whole-number float), or None exactly when no batch reaches the ridge."""
+    batch = expected["batch"]
+    if received is None:
+        if batch is None:
+            return None
+        return Failure("wrong value: some batch size does reach the ridge", _batch_expected_text(expected), "None")
+    if batch is not None and _whole_number(received) and int(received) == batch:
+        return None  # (the first test, so that a known mistake's batch 0 matches a learner's 0)
+    if not _whole_number(received) or received < 1:
+        return Failure(
+            f"expected a batch size (a whole number ≥ 1) or None, got {describe(received)}",
+            _batch_expected_text(expected),
+            describe(received),
+            hint="when no batch size reaches the ridge, return None (not inf, 0 or -1); otherwise an int ≥ 1",
+        )
+    return Failure("wrong value", _batch_expected_text(expected), describe(received))
+
+
+def _clear(args: Sequence[Any]) -> bool:
+    """No tie within float precision: the ceiling is not at the ridge and the exact threshold is not a whole number
+    (a learner's float arithmetic must give the same answer as the exact one)."""
+    c_in, c_out, height, width, peak, bandwidth = args
+    ridge, pixels = _ridge(peak, bandwidth), height * width
+    gain = pixels * (c_in * c_out - 2 * ridge * (c_in + c_out))
+    if abs(gain) <= Fraction(1, 10**6) * pixels * c_in * c_out:
+        return False
+    if gain < 0:
+        return True
+    threshold = 2 * ridge * c_in * c_out / gain
+    return threshold < 1 - Fraction(1, 10**6) or abs(threshold - round(threshold)) > Fraction(1, 10**6) * threshold
+
+
+def _batch_draw(rng: np.random.Generator, regime: str) -> list[Any]:
+    """A layer and a machine whose answer is in ``regime``: 'one' (batch 1), 'more' (2 to 400) or 'never'."""
+    for _ in range(10_000):
+        if regime == "never":
+            c_in, c_out = int(rng.integers(4, 97)), int(rng.integers(4, 97))
+        else:
+            c_in, c_out = int(rng.choice([64, 128, 256, 384, 512, 768, 1024])), int(rng.integers(64, 2049))
+        height, width = (
+            (1, int(rng.integers(1, 5))) if regime == "more" else (int(rng.integers(3, 30)), int(rng.integers(3, 30)))
+        )
+        peak, bandwidth = float(rng.integers(50, 2001)), float(rng.integers(10, 201))
+        args: list[Any] = [c_in, c_out, height, width, peak, bandwidth]
+        batch = _smallest_batch(c_in, c_out, height, width, peak, bandwidth)
+        in_regime = {"one": batch == 1, "more": batch is not None and 2 <= batch <= 400, "never": batch is None}
+        if in_regime[regime] and _clear(args):
+            return args
+    raise RuntimeError(f"no {regime!r} case drawn")  # pragma: no cover - the ranges above always have them
+
+
+def _batch_visible() -> list[Case]:
+    return [
         Case(
-            "the lesson's 3×3 depthwise conv, 256 channels on 28×28, batch 8", {"args": [256, 256, 3, 28, 1, 1, 256, 8]}
+            "ResNet-50's 1×1 conv 1024 → 256 on a 14×14 map, a laptop: 200 GFLOP/s, 20 GB/s",
+            {"args": [1024, 256, 14, 14, 200.0, 20.0]},
         ),
-        Case("a 1×1 conv 64 → 32 on a 2×2 map, one image", {"args": [64, 32, 1, 2, 1, 0, 1, 1]}),
-    ],
-    hidden=_ai_hidden,
-    reference=_ai_ref,
-    mistakes=[
-        ("one MAC is two FLOPs (a multiply and an add): FLOPs = 2·MACs", lambda *a: _ai(*a, flops_per_mac=1)),
-        (
-            "float32 takes 4 bytes per number: bytes = 4 · (numbers read + numbers written)",
-            lambda *a: _ai(*a, bytes_per=1),
+        Case(
+            "a Transformer MLP's first Linear 768 → 3072 (a 1×1 conv) on one token per sequence, as when generating "
+            "text: 600 GFLOP/s, 50 GB/s",
+            {"args": [768, 3072, 1, 1, 600.0, 50.0]},
         ),
-        (
-            "groups is ignored: a grouped conv's weight is (C_out, C_in/groups, K, K) and each output needs C_in/groups·K² MACs",
-            lambda *a: _ai(*a, w_groups=False, m_groups=False),
+        Case(
+            "a thin 1×1 conv 24 → 32 on a 56×56 map, 400 GFLOP/s, 25 GB/s",
+            {"args": [24, 32, 56, 56, 400.0, 25.0]},
         ),
-        (
-            "the weight tensor of a grouped conv is (C_out, C_in/groups, K, K): count C_in/groups, not C_in, in the bytes",
-            lambda *a: _ai(*a, w_groups=False),
+    ]
+
+
+def _batch_hidden(rng: np.random.Generator) -> list[Case]:
+    """Two cases at batch 1, five at a larger batch, three never (so an answer that only looks at one image, as
+    ex08_roofline does, earns at most half the points); most maps are not square."""
+    return [
+        Case(
+            "a wide 1×1 conv on a non-square 7×10 map: compute-bound at batch 1",
+            {"args": [2048, 512, 7, 10, 150.0, 15.0]},
         ),
-        (
-            "the output has H_out × W_out pixels: stride and padding change it",
-            lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, out_size=size),
+        Case("a random wide layer on a random map, compute-bound at batch 1", {"args": _batch_draw(rng, "one")}),
+        Case(
+            "a Transformer MLP's second Linear 3072 → 768 on one token per sequence",
+            {"args": [3072, 768, 1, 1, 1000.0, 25.0]},
         ),
-        (
-            "the weights are read once per batch, not once per image",
-            lambda c_in, c_out, k, size, s=1, p=0, g=1, n=1: _ai(c_in, c_out, k, size, s, p, g, n, weight_copies=n),
+        Case(
+            "a Linear 512 → 1000 after global pooling (a 1×1 map): a GPU-like ridge",
+            {"args": [512, 1000, 1, 1, 19500.0, 1555.0]},
         ),
-        ("bytes = input + weights + output: the output is written once too", lambda *a: _ai(*a, count_out=False)),
-        (
-            "the biases are not part of this count (the task's bytes are input + weights + output)",
-            lambda *a: _ai(*a, count_bias=True),
+        Case("a 1×1 conv 256 → 64 on a 1×3 map", {"args": [256, 64, 1, 3, 300.0, 12.0]}),
+        *(
+            Case(
+                f"a random layer on a tiny map, compute-bound only at a larger batch #{i + 1}",
+                {"args": _batch_draw(rng, "more")},
+            )
+            for i in range(2)
         ),
-        ("bytes = input + weights + output: the weights are read too", lambda *a: _ai(*a, count_w=False)),
-        ("bytes = input + weights + output: the input is read too", lambda *a: _ai(*a, count_in=False)),
-    ],
-    hint="FLOPs = 2·N·H_out·W_out·C_out·(C_in/groups)·K²; bytes = 4·(N·C_in·H·W + C_out·(C_in/groups)·K² + N·C_out·H_out·W_out)",
-    rtol=1e-9,  # the value is exact arithmetic on integers: a tolerance must not hide a few extra bytes
-    atol=0.0,
+        Case(
+            "a thin 1×1 conv 16 → 16 on 112×112: never compute-bound",
+            {"args": [16, 16, 112, 112, float(rng.integers(200, 1001)), 20.0]},
+        ),
+        *(
+            Case(f"a random thin layer: never compute-bound #{i + 1}", {"args": _batch_draw(rng, "never")})
+            for i in range(2)
+        ),
+    ]
+
+
+_BATCH_MISTAKES: list[tuple[str, Callable[..., Any]]] = [
+    (
+        "the weights are read once per batch, shared by all its images: counted once per image, they keep the "
+        "intensity from growing with the batch (an answer that looks only at batch 1 does the same)",
+        lambda *a: _batch_answer(_smallest_batch(*a, weights_per_image=True), a),
+    ),
+    (
+        "your intensity is half the right one: either MACs where FLOPs are asked (a MAC is a multiply and an add, "
+        "2 FLOPs) or 8 bytes per number (float64) where the task says float32 (4 bytes)",
+        lambda *a: _batch_answer(_smallest_batch(*a, flops_per_mac=1), a),
+    ),
+    (
+        "this 1×1 conv has no bias: its bytes are the input, the weights and the output, nothing else",
+        lambda *a: _batch_answer(_smallest_batch(*a, bias_bytes=True), a),
+    ),
+    (
+        "you returned the largest batch that is still memory-bound: the task asks for the smallest batch that "
+        "reaches the ridge, one more",
+        lambda *a: _batch_answer(None if (n := _smallest_batch(*a)) is None else n - 1, a),
+    ),
+    (
+        "the ridge point is peak ÷ bandwidth (GFLOP/s ÷ GB/s = FLOPs per byte), not bandwidth ÷ peak",
+        lambda *a: _batch_answer(_smallest_batch(*a, ridge_inverted=True), a),
+    ),
+]
+
+_BATCH = function_exercise(
+    "ex08_batch_to_be_compute_bound",
+    hints=HINTS["ex08_batch_to_be_compute_bound"],
+    difficulty=DIFFICULTY["ex08_batch_to_be_compute_bound"],
+    points=3,
+    target="batch_to_be_compute_bound",
+    visible=_batch_visible,
+    hidden=_batch_hidden,
+    reference=_batch_ref,
+    comparer=_batch_compare,
+    mistakes=_BATCH_MISTAKES,
+    error_hint="batch_to_be_compute_bound(in_channels, out_channels, height, width, peak_gflops, bandwidth_gbs) "
+    "takes numbers and returns an int ≥ 1, or None",
 )
+
 
 # ---------------------------------------------------------------------------------------------
 # ex08_roofline(intensity, peak_gflops, bandwidth_gbs) -> {"attainable": GFLOP/s, "bound": "memory" | "compute"}
@@ -555,4 +660,4 @@ _PREDICT = function_exercise(
     "{'mac_ratio': float, 'faster': 'standard' | 'separable', 'speedup': 'well below' | 'close' | 'above'}",
 )
 
-EXERCISES = [_INTENSITY, _ROOFLINE, _PREDICT]
+EXERCISES = [_BATCH, _ROOFLINE, _PREDICT]

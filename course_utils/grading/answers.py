@@ -72,9 +72,9 @@ ANSWERS: dict[str, Answers] = {
     # lesson 07
     "ex07_lateral_merge": Answers(("course_utils.blocks.FPN",)),
     "ex07_top_down": Answers(("course_utils.blocks.FPN",)),
-    "ex07_lateral_costs": Answers(_COST),
+    "ex07_heaviest_lateral": Answers(_COST),
     # lesson 08
-    "ex08_arithmetic_intensity": Answers(
+    "ex08_batch_to_be_compute_bound": Answers(
         ("course_utils.bench.conv_arithmetic_intensity", "course_utils.bench.conv_bytes")
     ),
     "ex08_roofline": Answers(("course_utils.bench.roofline_point",)),
