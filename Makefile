@@ -58,10 +58,11 @@ types: setup
 check: setup lint types
 	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not browser" tests
 
-# --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist).
+# --dist loadscope keeps each notebook's cells on one worker, in order, in one kernel (nbval's advice for xdist);
+# --no-loadscope-reorder keeps the order tests/conftest.py gives the files (LONG_FIRST: the long ones first).
 # Lint and types run as tests here (tests/test_lint_and_types.py), beside the others rather than before them.
 test: setup bubblewrap
-	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) tests notebooks solutions
+	$(PY) -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder $(NBVAL) tests notebooks solutions
 
 # The grader runs every submission inside bubblewrap (bwrap): installed like Chromium below (root + apt-get);
 # elsewhere a clear message, and the sandbox tests skip (they fail under CI, where this must have worked).

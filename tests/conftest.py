@@ -99,3 +99,30 @@ def real_stopwatch(monkeypatch):
     from course_utils.checks import lesson08
 
     monkeypatch.setattr(lesson08, "stopwatch", lesson08._time_pair)
+
+
+# -- the order of `make test` ------------------------------------------------------------------------------------------
+# Under `--dist loadscope --no-loadscope-reorder` each file (each notebook) goes whole to the next free worker, in
+# this order. The long ones, and those that mostly wait on subprocesses (the grading batches), start first; the short
+# ones then fill in around them, most tests first (what xdist's own reorder does), so that no long file ends the run
+# alone while the other worker idles. Measured with `--durations=0` (seconds of one worker, two workers busy).
+LONG_FIRST = (
+    "notebooks/09_cost_vs_accuracy.ipynb",  # 80 s: lesson 09 trains 54 networks
+    "tests/test_grading.py",  # 75 s: the hostile batch, two kernels at a time, then the next batch
+    "tests/test_grading_batch.py",  # 37 s: a killed worker, SIGTERM, --resume (mostly waiting)
+    "tests/test_lesson09_claims.py",  # 36 s: lesson 09's claims on three more seeds
+    "tests/test_checks_every_lesson.py",  # 35 s: every checker against its solution and stub
+)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    files: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        files[path] = files.get(path, 0) + 1
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::", 1)[0]
+        return (LONG_FIRST.index(path), 0) if path in LONG_FIRST else (len(LONG_FIRST), -files[path])
+
+    items.sort(key=rank)  # stable: a notebook's cells, and a file's tests, keep their order

@@ -44,6 +44,11 @@ NB_NAME = SOLUTION.name
 FULL = 9  # ex00: 2 + 3 + 4 points
 
 
+# The batch grades submissions in the order of their names, two at a time: the two that hold their lane longest
+# (the time budget, the cell timeout) are named to start first, so that the lanes end together.
+SLOW, LOOPS = "0_slow", "0_loops"
+
+
 def _cell_defining(nb, name: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and f"def {name}(" in c.source)
 
@@ -104,7 +109,7 @@ def _make_submissions(folder: Path, installed: Path) -> None:
     nb = variant()  # loops forever before defining conv_cost
     cell = nb.cells[_cell_defining(nb, "conv_cost")]
     cell.source = "while True:\n    pass\n" + cell.source
-    _write(folder, "loops", nb)
+    _write(folder, LOOPS, nb)
 
     nb = variant()  # kills its kernel before defining conv2d, and again whenever conv_cost is called
     cell = nb.cells[_cell_defining(nb, "conv2d")]
@@ -215,13 +220,17 @@ def _make_hostile(folder: Path, tmp: Path, installed: Path) -> None:
     nb = variant(solution)  # holds the batch: every cell under the per-cell timeout, the total over the budget
     for _ in range(4):  # 4 × 8 s: each cell under the 15 s timeout, together over the 30 s budget
         nb.cells.insert(_cell_defining(nb, "conv2d"), new_code_cell("import time\ntime.sleep(8)\n"))
-    _write(folder, "slow", nb)
+    _write(folder, SLOW, nb)
 
     (folder / "linker").mkdir()  # links to a classmate's notebook and to a folder of solutions
     (folder / "linker" / NB_NAME).symlink_to(folder / "correct" / NB_NAME)
     (folder / "linked_dir").symlink_to(tmp / "solutions")
-    for odd in ("a b", "a_b", "x\u00e9\n;y"):  # names that a naive sanitiser maps to one file name
-        _write(folder, odd, variant(stub))
+    # Names that a naive sanitiser maps to one file name. What is tested is the name, so two of them are not JSON
+    # (graded without a kernel) and one is the stub.
+    for odd in ("a b", "a_b"):
+        (folder / odd).mkdir()
+        (folder / odd / NB_NAME).write_text('{"cells": [ not json')
+    _write(folder, "x\u00e9\n;y", variant(stub))
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -361,7 +370,7 @@ def test_one_row_per_submission_with_points_total_max(graded):
             "cheater",
             "edits_package",
             "edits_installed",
-            "loops",
+            LOOPS,
             "kills_kernel",
             "noisy_deleter",
             "broken",
@@ -369,7 +378,7 @@ def test_one_row_per_submission_with_points_total_max(graded):
             "poisoner",
             "uses_answers",
             "resources",
-            "slow",
+            SLOW,
             "linker",
             "submissions",  # the link submissions/linked_dir, named after the folder it sits in
             "a b",
@@ -423,7 +432,7 @@ def test_editing_course_utils_is_impossible_and_changes_nothing(graded):
 
 @pytest.mark.slow
 def test_infinite_loop_and_dead_kernel_cost_only_what_they_did_not_reach(graded):
-    loops = graded["rows"]["loops"]
+    loops = graded["rows"][LOOPS]
     assert loops["ex00_conv_cost"] == "0" and "timed out in cell" in loops["reasons"]
     assert loops["ex00_conv_output_shape"] == "2" and loops["ex00_conv2d"] == "4"
     died = graded["rows"]["kills_kernel"]
@@ -566,7 +575,7 @@ def test_memory_disk_processes_and_network_are_limited(graded):
 
 @pytest.mark.slow
 def test_the_time_budget_stops_a_slow_notebook(graded):
-    row = graded["rows"]["slow"]
+    row = graded["rows"][SLOW]
     assert row["ex00_conv2d"] == "0" and "over the time budget of 30 s" in row["reasons"]
     assert row["ex00_conv_output_shape"] == "2" and row["ex00_conv_cost"] == "3"  # defined before the budget ran out
 
