@@ -37,10 +37,6 @@ def _ridge(peak_gflops: float, bandwidth_gbs: float) -> Fraction:
     return Fraction(peak_gflops) / Fraction(bandwidth_gbs)
 
 
-def _pointwise_intensity(c_in: int, c_out: int, pixels: int, batch: int) -> float:
-    return 2 * batch * pixels * c_in * c_out / (4 * (batch * pixels * (c_in + c_out) + c_in * c_out))
-
-
 def _ceiling(c_in: int, c_out: int) -> float:
     """The intensity as the batch grows without bound: each pixel's FLOPs over its own input and output bytes."""
     return c_in * c_out / (2 * (c_in + c_out))
@@ -87,7 +83,7 @@ def _batch_ref(*args: Any) -> dict[str, Any]:
 def _batch_expected_text(expected: dict[str, Any]) -> str:
     """What was expected, and why: the intensities either side of the answer, or the ceiling below the ridge."""
     c_in, c_out, height, width, peak, bandwidth = expected["args"]
-    ridge, pixels, batch = float(_ridge(peak, bandwidth)), height * width, expected["batch"]
+    ridge, batch = float(_ridge(peak, bandwidth)), expected["batch"]
     if batch is None:
         return (
             f"None: the ridge is {ridge:.4g} FLOPs per byte, but however large the batch, the intensity stays below "
@@ -97,11 +93,11 @@ def _batch_expected_text(expected: dict[str, Any]) -> str:
         )
     if batch < 1:  # a known mistake's answer (one below batch 1): nothing to explain
         return str(batch)
-    at = _pointwise_intensity(c_in, c_out, pixels, batch)
+    at = bench.conv_arithmetic_intensity(c_in, c_out, 1, (height, width), batch_size=batch)
     text = f"{batch}: at batch {batch} the intensity is {at:.4g} FLOPs per byte ≥ the ridge {ridge:.4g}"
     if batch == 1:
         return text + " (already at one image)"
-    before = _pointwise_intensity(c_in, c_out, pixels, batch - 1)
+    before = bench.conv_arithmetic_intensity(c_in, c_out, 1, (height, width), batch_size=batch - 1)
     return text + f"; at batch {batch - 1} it is {before:.4g}, below"
 
 
