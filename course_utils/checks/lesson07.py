@@ -243,6 +243,11 @@ _TOP_DOWN = function_exercise(
 #   level i's map: ceil(H / strides[i]) × ceil(W / strides[i]); MACs = its pixels · C_i · D (bias adds are not MACs);
 #   a tie goes to the finer level (the lower index); share = its MACs ÷ all laterals' MACs
 # ---------------------------------------------------------------------------------------------
+def _map_side(size: int, stride: int, rounding: str = "ceil") -> int:
+    """One side of a stride-``stride`` backbone map of a ``size``-pixel image: the task's ceil (or a mistake's floor)."""
+    return -(-size // stride) if rounding == "ceil" else size // stride
+
+
 def _level_macs(
     channels: Sequence[int],
     strides: Sequence[int],
@@ -259,9 +264,7 @@ def _level_macs(
     height, width = int(image[0]), int(image[0] if square else image[1])
 
     def side(size: int, stride: int) -> int:
-        if on_image:
-            return size
-        return -(-size // stride) if rounding == "ceil" else size // stride
+        return size if on_image else _map_side(size, stride, rounding)
 
     return [
         side(height, s) * side(width, s) * (c + bias) * d * kernel * kernel
@@ -280,7 +283,7 @@ def _heaviest_ref(
     channels: Sequence[int], strides: Sequence[int], image: Sequence[int], d: int = 256
 ) -> dict[str, Any]:
     costs = _level_macs(channels, strides, image, d)
-    maps = [f"{-(-int(image[0]) // s)}×{-(-int(image[1]) // s)}" for s in strides]
+    maps = [f"{_map_side(int(image[0]), s)}×{_map_side(int(image[1]), s)}" for s in strides]
     return {**_heaviest(costs), "costs": costs, "maps": maps}  # costs and maps only explain a failure
 
 
