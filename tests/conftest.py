@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import tempfile
@@ -116,13 +117,13 @@ LONG_FIRST = (
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    files: dict[str, int] = {}
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        files[path] = files.get(path, 0) + 1
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    tests_in = collections.Counter(file_of(item) for item in items)
 
     def rank(item: pytest.Item) -> tuple[int, int]:
-        path = item.nodeid.split("::", 1)[0]
-        return (LONG_FIRST.index(path), 0) if path in LONG_FIRST else (len(LONG_FIRST), -files[path])
+        path = file_of(item)
+        return (LONG_FIRST.index(path), 0) if path in LONG_FIRST else (len(LONG_FIRST), -tests_in[path])
 
     items.sort(key=rank)  # stable: a notebook's cells, and a file's tests, keep their order
