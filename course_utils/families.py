@@ -14,7 +14,8 @@ BatchNorm, and with it every family trains well at one learning rate, so that wh
 
 ``run(...)`` builds one design from a seed, trains it with :func:`course_utils.train.fit`, and returns a
 :class:`Run` with its test accuracy, parameters and MACs (from :func:`course_utils.counting.profile`, per
-image) and training seconds. ``pareto_front`` picks the designs no other design beats on both cost and accuracy.
+image) and training seconds. ``run_all(...)`` does it for a whole grid of designs and seeds, one training per
+core. ``pareto_front`` picks the designs no other design beats on both cost and accuracy.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ import dataclasses
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from . import blocks, data, train
 from ._validate import flag, integer, positive_int
@@ -45,6 +49,8 @@ __all__ = [
     "build",
     "Run",
     "run",
+    "run_all",
+    "usable_cores",
     "pareto_front",
     "DIGITS_FIT",
     "digits_split",
@@ -193,6 +199,50 @@ def run(
     )
     accuracy = train.evaluate(model, x_test, y_test)
     return Run(family, width, seed, accuracy, cost.total_params, cost.total_macs, result.seconds)
+
+
+def usable_cores() -> int:
+    """How many cores this process may run on (its CPU affinity where the OS tells, else ``os.cpu_count()``)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def run_all(
+    jobs: Sequence[tuple[str, int, int]],
+    split: Split,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    desc: str = "training",
+    **settings: Any,
+) -> list[Run]:
+    """``run(family, width, split, seed, **settings)`` for every ``(family, width, seed)`` of ``jobs``, in order.
+
+    Each training is seeded and runs on one thread, so independent trainings can run side by side, one per
+    core, and give the same ``Run``s, bit for bit, as one after another. ``workers`` processes do it (default:
+    one per usable core, at most one per job); ``workers=1`` trains them here, one after another. ``progress``
+    shows a ``tqdm`` bar over the finished trainings. ``settings``: ``run``'s keyword arguments (``epochs``, …).
+    """
+    for job in jobs:
+        if not isinstance(job, tuple) or len(job) != 3:
+            raise ValueError(f"each job must be a tuple (family, width, seed), got {job!r}")
+        if job[0] not in FAMILIES:
+            raise ValueError(f"family={job[0]!r} must be one of {list(FAMILIES)}")
+    jobs = [(family, positive_int("width", width), integer("seed", seed)) for family, width, seed in jobs]
+    workers = min(positive_int("workers", workers if workers is not None else usable_cores()), max(1, len(jobs)))
+    flag("progress", progress)
+    if workers == 1:
+        return [run(f, w, split, s, **settings) for f, w, s in tqdm(jobs, desc=desc, disable=not progress)]
+    # spawn, not fork: a forked child inherits the parent's OpenMP state, which is not safe to use after a fork.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures: list[Future[Run]] = [pool.submit(run, f, w, split, s, **settings) for f, w, s in jobs]
+        for _ in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress):
+            pass
+        return [future.result() for future in futures]
+    finally:  # an error or an interrupt cancels what has not started instead of waiting for the whole grid
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pareto_front(costs: Sequence[float], accuracies: Sequence[float]) -> list[int]:

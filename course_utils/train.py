@@ -6,6 +6,11 @@ Everything that could make two runs differ is pinned: the caller seeds the model
 float sum does not change its order when the machine is busy). The same model, data and seed give the same
 weights, bit for bit, on the same machine.
 
+Two choices make it about 30 % faster on a CPU without changing what it computes (only its rounding): images and
+conv weights are stored channels-last (``torch.channels_last``: oneDNN's convolutions, BatchNorm and max-pool
+read each pixel's channels as one contiguous vector, lesson 08's point that layout, not MACs, sets the time),
+and Adam updates every parameter in one fused kernel instead of a dozen small operations per tensor.
+
 Shapes: images ``x: (N, C, H, W)`` float32, labels ``y: (N,)`` int64 in ``0..num_classes-1``.
 """
 
@@ -66,6 +71,8 @@ def fit(
     x: ``(N, C, H, W)`` training images; y: ``(N,)`` their labels.
     Each epoch visits every image once in an order drawn from ``torch.Generator().manual_seed(seed + epoch)``;
     the last batch may be smaller. ``progress`` shows a ``tqdm`` bar over the epochs (notebook-aware).
+    For 4-D ``x`` the model's conv weights are moved to ``torch.channels_last`` (the function it computes is
+    unchanged).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -75,7 +82,10 @@ def fit(
     lr = positive_number("lr", lr)
     seed = integer("seed", seed)
     flag("progress", progress)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if x.ndim == 4:  # images: channels-last, the layout the CPU's conv kernels are fastest in
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # documented; not in the stubs
+        x = x.contiguous(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     steps = epochs * -(-len(x) // batch_size)  # batches per epoch, rounded up
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
     losses: list[float] = []

@@ -60,6 +60,30 @@ def test_fit_trains_on_one_thread_and_restores_the_thread_count():
         torch.set_num_threads(before)
 
 
+def test_fit_trains_images_channels_last_and_the_model_still_answers_nchw_input():
+    x, y = _toy()
+    model = _tiny(0)
+    before = model(x).detach()
+    model.to(memory_format=torch.channels_last)
+    assert torch.allclose(model(x), before, atol=1e-6)  # the layout changes no value beyond rounding
+    torch.manual_seed(0)
+    model = nn.Sequential(*_tiny(0)[:2], nn.Conv2d(4, 4, 3, padding=1), *_tiny(0)[2:])
+    assert not model[2].weight.is_contiguous(memory_format=torch.channels_last)  # (a 1-channel or 1×1 weight is both)
+    train.fit(model, x, y, epochs=8, batch_size=16, progress=False)
+    assert model[2].weight.is_contiguous(memory_format=torch.channels_last)
+    assert train.evaluate(model, x.contiguous(), y) > 0.9
+
+
+def test_fit_takes_flat_features_too():
+    """Not only images: (N, features) input trains without any layout change."""
+    x, y = _toy()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2))
+    features = x.flatten(1)
+    result = train.fit(model, features, y, epochs=8, batch_size=16, progress=False)
+    assert result.losses[-1] < result.losses[0] and train.evaluate(model, features, y) > 0.9
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -145,3 +169,32 @@ def test_run_is_reproducible_and_counts_one_image():
     first, second = (families.run("separable", 8, small, 7, epochs=1) for _ in range(2))
     assert first.accuracy == second.accuracy and 0 <= first.accuracy <= 1
     assert first.macs == profile(families.build("separable", 8, 1), (1, 1, 8, 8)).total_macs
+
+
+def _without_seconds(run: families.Run) -> tuple[object, ...]:
+    return (run.family, run.width, run.seed, run.accuracy, run.params, run.macs)
+
+
+@pytest.mark.slow  # starts two processes, each importing torch
+def test_run_all_side_by_side_gives_the_runs_of_one_after_another_bit_for_bit():
+    split = families.digits_split()
+    jobs = [("separable", 8, 0), ("plain", 8, 1), ("shuffle", 8, 0)]
+    settings = {**families.DIGITS_FIT, "epochs": 1}
+    parallel = families.run_all(jobs, split, workers=2, progress=False, **settings)
+    one_by_one = [families.run(f, w, split, s, **settings) for f, w, s in jobs]
+    assert [(r.family, r.width, r.seed) for r in parallel] == jobs  # in the order asked, not the order finished
+    assert [_without_seconds(r) for r in parallel] == [_without_seconds(r) for r in one_by_one]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "kwargs", "match"),
+    [
+        ([("resnet", 8, 0)], {}, "family='resnet'"),
+        ([("plain", 8)], {}, r"tuple \(family, width, seed\)"),
+        ([("plain", 0, 0)], {}, "width=0"),
+        ([("plain", 8, 0)], {"workers": 0}, "workers=0"),
+    ],
+)
+def test_run_all_names_bad_jobs_before_training_anything(jobs, kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        families.run_all(jobs, families.digits_split(), progress=False, **kwargs)
