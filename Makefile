@@ -15,7 +15,7 @@ JOBS   ?= 2
 # JupyterLab's defaults for the course's server (no news prompt, no update check), read from the venv only.
 LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.d/course.json5
 
-.PHONY: setup lab lint types check test test-fast test-browser test-nbgrader bench site exercises clean bubblewrap bench-grading
+.PHONY: setup lab lint types check test test-fast test-browser test-nbgrader bench site exercises clean bubblewrap bench-grading bench-training
 
 setup: $(STAMP) $(LAB_OVERRIDES)
 
@@ -101,6 +101,10 @@ test-browser: setup
 test-nbgrader: setup bubblewrap
 	@$(PY) -c "import nbgrader" 2>/dev/null || $(PY) -m pip install --quiet -e ".[nbgrader]"
 	$(PY) -m pytest -m nbgrader -p no:cacheprovider -rs tests/test_nbgrader.py
+
+# What lesson 09's training costs: train.fit against the naive loop, and its grid one by one against run_all.
+bench-training: setup
+	$(PY) -m bench.training $(BENCH_ARGS)
 
 # Speed goals live here, not in timed tests. On a busy machine pass BENCH_ARGS="--threads 1".
 bench: setup

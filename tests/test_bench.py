@@ -142,3 +142,13 @@ def test_python_m_bench_quick_runs_and_prints_the_tables():
         assert header in out.stdout, header
     verdicts = [line for line in out.stdout.splitlines() if line.strip().startswith(("PASS", "MISS"))]
     assert len(verdicts) == 4  # pointwise overall, its reduce and expand subsets, conv2d
+
+
+@pytest.mark.slow  # trains a dozen small networks and starts two worker processes
+def test_python_m_bench_training_quick_runs_and_compares_the_grid_bit_for_bit():
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.training", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    for line in ("1. One training per family", "all six: naive", "2. Lesson 09's grid", "bit for bit: True", "--quick"):
+        assert line in out.stdout, out.stdout

@@ -1,0 +1,134 @@
+"""``python -m bench.training [--quick] [--rounds 3]``: what lesson 09's training costs, and what makes it cheaper.
+
+Two measurements on the lesson's textured shapes, each with a PASS/MISS line:
+
+1. **One training**: ``train.fit`` (images and conv weights channels-last, Adam fused into one kernel) against
+   the same loop in the default layout with the default Adam (``naive_fit`` below), for each family at width 12,
+   best of ``--rounds``. Goal: ``train.fit`` at least 20 % faster over the six families.
+2. **The grid**: the lesson's 54 trainings (6 families × 3 widths × 3 seeds) one after another
+   (``run_all(workers=1)``) and one per core (``run_all()``), with the runs compared bit for bit.
+   Goal: at least 1.5× faster on two or more cores.
+
+Wall-clock figures depend on what else runs on the machine: read them as measurements, not constants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import data, families, train
+
+FIT_GOAL = 0.20  # train.fit at least 20 % faster than the naive loop
+GRID_GOAL = 1.5  # run_all at least 1.5x faster than one after another, on >= 2 cores
+FIT: dict[str, Any] = {"epochs": 3, "batch_size": 50, "lr": 1e-2}  # lesson 09's defaults
+SKELETON: dict[str, Any] = {"stem_stride": 2, "stem_pool": True}
+
+
+def naive_fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int, lr: float) -> None:
+    """``train.fit``'s loop as first written: the default (NCHW) layout and Adam's per-tensor update."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * -(-len(x) // batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(epoch))
+        for batch in torch.split(order, batch_size):
+            loss = F.cross_entropy(model(x[batch]), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+
+
+def _seconds(fn: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def one_training(split: families.Split, rounds: int, epochs: int) -> tuple[float, float]:
+    """Seconds (naive, train.fit) over one training of each family at width 12, each the best of ``rounds``."""
+    naive = course = 0.0
+    x, y = split.x_train, split.y_train
+    settings = {**FIT, "epochs": epochs}
+    torch.set_num_threads(1)  # as train.fit does
+    warm_up = families.build("plain", 8, x.shape[1], 10, **SKELETON)  # oneDNN builds its kernels on first use
+    naive_fit(warm_up, x[:100], y[:100], 1, 50, 1e-2)
+    train.fit(warm_up, x[:100], y[:100], epochs=1, batch_size=50, progress=False)
+    for family in families.FAMILIES:
+
+        def fresh(family: str = family) -> nn.Module:
+            torch.manual_seed(0)
+            return families.build(family, 12, x.shape[1], 10, **SKELETON)
+
+        naive_s = _seconds(lambda: naive_fit(fresh(), x, y, **settings), rounds)
+        course_s = _seconds(lambda: train.fit(fresh(), x, y, progress=False, **settings), rounds)
+        print(
+            f"  {family:<11} naive {naive_s:6.2f} s   train.fit {course_s:6.2f} s   time saved {1 - course_s / naive_s:6.1%}"
+        )
+        naive, course = naive + naive_s, course + course_s
+    return naive, course
+
+
+def the_grid(split: families.Split, seeds: tuple[int, ...], widths: tuple[int, ...], epochs: int, judge: bool) -> None:
+    grid = [(f, w, s) for f in families.FAMILIES for w in widths for s in seeds]
+    settings = {**FIT, **SKELETON, "epochs": epochs}
+    start = time.perf_counter()
+    one_by_one = families.run_all(grid, split, workers=1, progress=False, **settings)
+    sequential = time.perf_counter() - start
+    start = time.perf_counter()
+    side_by_side = families.run_all(grid, split, progress=False, **settings)
+    parallel = time.perf_counter() - start
+    same = [(r.accuracy, r.params, r.macs) for r in one_by_one] == [
+        (r.accuracy, r.params, r.macs) for r in side_by_side
+    ]
+    workers = min(families.usable_cores(), len(grid))
+    speedup = sequential / parallel
+    print(f"  {len(grid)} trainings one after another: {sequential:6.1f} s")
+    print(f"  {len(grid)} trainings on {workers} cores (run_all): {parallel:6.1f} s   {speedup:.2f}× faster")
+    print(f"  the same runs, bit for bit: {same}")
+    if not same:
+        raise RuntimeError("run_all side by side gave other runs than one after another")
+    if not judge:
+        print("  --quick: too few trainings to judge (starting the workers dominates)")
+    elif workers >= 2:
+        print(f"  goal: at least {GRID_GOAL}× on {workers} cores: {'PASS' if speedup >= GRID_GOAL else 'MISS'}")
+    else:
+        print("  one usable core: no goal for the grid")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.training", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="300 images, one epoch, one seed, one width: a smoke run")
+    parser.add_argument("--rounds", type=int, default=3, help="best of this many trainings per design (default: 3)")
+    args = parser.parse_args(argv)
+    epochs, seeds, widths = (1, (0,), (8,)) if args.quick else (FIT["epochs"], (0, 1, 2), (8, 12, 16))
+    rounds = 1 if args.quick else args.rounds
+    x, y = data.textured_shapes(300 if args.quick else 1500, seed=0)
+    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_fraction=1 / 3, seed=0)
+    split = families.Split(x_train, y_train, x_test, y_test)
+    print(f"1. One training per family at width 12 ({epochs} epochs, {len(x_train)} images), best of {rounds}:")
+    naive, course = one_training(split, rounds, int(epochs))
+    saved = 1 - course / naive
+    print(
+        f"  all six: naive {naive:.2f} s, train.fit {course:.2f} s: time saved {saved:.1%} "
+        f"(goal: at least {FIT_GOAL:.0%}): {'PASS' if saved >= FIT_GOAL else 'MISS'}"
+    )
+    print(f"2. Lesson 09's grid ({len(seeds)} seeds × {len(widths)} widths × 6 families, {epochs} epochs):")
+    the_grid(split, seeds, widths, int(epochs), judge=not args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
