@@ -325,6 +325,17 @@ def test_every_exercise_has_three_levels_and_a_difficulty():
         assert 1 <= exercise.difficulty <= 3, name
 
 
+def test_the_hint_and_star_tables_name_only_exercises_that_exist():
+    """The exercises take their levels and stars from these tables by name: a renamed exercise must not leave
+    an entry behind that no exercise reads."""
+    from course_utils.checks._hints import DIFFICULTY, HINTS
+
+    names = set(checks.all_exercises())
+    assert set(HINTS) == names and set(DIFFICULTY) == names
+    for name, exercise in checks.all_exercises().items():
+        assert exercise.hints == HINTS[name] and exercise.difficulty == DIFFICULTY[name], name
+
+
 def test_a_failed_verdict_offers_the_hint():
     verdict = testing.check("ex06_channel_shuffle", lambda x, groups: x.clone())
     assert "checks.hint('ex06_channel_shuffle')" in verdict.text

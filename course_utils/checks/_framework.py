@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._hints import DIFFICULTY, HINTS
+
 __all__ = [
     "Case",
     "Failure",
@@ -374,8 +376,9 @@ class Exercise:
     judge: Judge
     lesson: str = ""
     error_hint: str = ""
-    hints: tuple[str, ...] = ()  # staged help for checks.hint(name): a nudge, then the idea, then the formula
-    difficulty: int = 0  # 1 to 3 stars (0: not rated)
+    # staged help for checks.hint(name): a nudge, then the idea, then the formula (default: HINTS[name])
+    hints: tuple[str, ...] = ()
+    difficulty: int = 0  # 1 to 3 stars (default: DIFFICULTY[name]; 0: not rated)
     # report(case, value) -> a line printed under the verdict for each visible case that returned a value
     # (what was measured beside what was predicted); kept out of ``Verdict.text``, which stays deterministic
     report: Callable[[Case, Any], str] | None = None
@@ -383,10 +386,11 @@ class Exercise:
     def __post_init__(self) -> None:
         if not self.name[:2] == "ex" or not self.name[2:4].isdigit() or self.name[4] != "_":
             raise ValueError(f"exercise name={self.name!r} must look like 'exNN_what' (NN = lesson number)")
+        self.hints = tuple(self.hints) or HINTS.get(self.name, ())  # one table for every exercise (_hints.py)
+        self.difficulty = self.difficulty or DIFFICULTY.get(self.name, 0)
         if not 0 <= self.difficulty <= 3:
             raise ValueError(f"difficulty={self.difficulty!r} must be 1, 2 or 3 stars (0: not rated)")
         self.lesson = self.lesson or self.name[2:4]
-        self.hints = tuple(self.hints)
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """Visible cases, then hidden cases drawn from ``seed`` (default: fixed per exercise, for notebooks)."""
@@ -822,6 +826,13 @@ def _unknown(failure: Failure, case: Case, fallback: str, staged: bool) -> None:
         failure.hint = fallback
 
 
+def _staged_help(name: str, hints: Sequence[str] | None, difficulty: int | None) -> tuple[tuple[str, ...], int]:
+    """``(hint levels, stars)`` of exercise ``name``: as given, or else its entries in ``_hints.HINTS`` and
+    ``_hints.DIFFICULTY`` (one table for every exercise, so a declaration never repeats its own name)."""
+    staged = tuple(HINTS.get(name, ()) if hints is None else hints)
+    return staged, DIFFICULTY.get(name, 0) if difficulty is None else difficulty
+
+
 def function_exercise(
     name: str,
     points: float,
@@ -837,8 +848,8 @@ def function_exercise(
     error_hint: str = "",
     adapter: str = CALL_FUNCTION,
     *,
-    hints: Sequence[str] = (),
-    difficulty: int = 0,
+    hints: Sequence[str] | None = None,
+    difficulty: int | None = None,
     strict_types: bool = False,
     accept: Iterable[Callable[..., Any]] = (),
     report: Callable[[Case, Any], str] | None = None,
@@ -852,9 +863,10 @@ def function_exercise(
     (e.g. to ignore the sign of PCA components). ``accept`` lists other references whose values are also right
     (e.g. ``mode='nearest-exact'`` where the text says "nearest neighbour").
 
-    ``hints`` are the staged levels of :func:`hint` (nudge, idea, formula). With them, a mismatch no mistake
-    explains says so plainly; without them (the older form) the fallback ``hint`` is printed instead, and it
-    becomes the only staged level. ``strict_types``: the task names the returned types (tuple, tensor, array).
+    ``hints`` are the staged levels of :func:`hint` (nudge, idea, formula) and ``difficulty`` the stars (1–3); by
+    default both come from the tables of :mod:`._hints` under ``name``. With levels, a mismatch no mistake
+    explains says so plainly; without them (an exercise in neither table) the fallback ``hint`` is printed
+    instead, and it becomes the only staged level. ``strict_types``: the task names the returned types (tuple, tensor, array).
     ``report(case, value)``: a line printed under the verdict for each visible case (see :class:`Exercise`).
     """
     mistakes = list(mistakes)
@@ -862,7 +874,7 @@ def function_exercise(
     same = comparer or (
         lambda expected, received: compare(expected, received, rtol=rtol, atol=atol, strict_types=strict_types)
     )
-    staged = tuple(hints)
+    staged, difficulty = _staged_help(name, hints, difficulty)
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]
@@ -983,8 +995,8 @@ def module_exercise(
     attrs: Mapping[str, tuple[Callable[..., Any], str]] | None = None,
     error_hint: str = "",
     *,
-    hints: Sequence[str] = (),
-    difficulty: int = 0,
+    hints: Sequence[str] | None = None,
+    difficulty: int | None = None,
 ) -> Exercise:
     """An exercise asking for an ``nn.Module`` class ``target(*args)``.
 
@@ -1000,7 +1012,7 @@ def module_exercise(
     """
     mistakes = list(mistakes)
     attrs = dict(attrs or {})
-    staged = tuple(hints)
+    staged, difficulty = _staged_help(name, hints, difficulty)
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]

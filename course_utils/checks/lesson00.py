@@ -11,7 +11,6 @@ import torch.nn.functional as F
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 _Shape = tuple[int, int, int, int]  # (N, C, H, W)
 
@@ -88,8 +87,6 @@ def _shape_hw_swapped(shape: _Shape, c_out: int, k: int, s: int, p: int) -> _Sha
 
 _SHAPE = function_exercise(
     "ex00_conv_output_shape",
-    hints=HINTS["ex00_conv_output_shape"],
-    difficulty=DIFFICULTY["ex00_conv_output_shape"],
     strict_types=True,
     points=2,
     target="conv_output_shape",
@@ -177,8 +174,6 @@ def _cost_macs_per_param(c_in: int, c_out: int, k: int, size: int, s: int, p: in
 
 _COST = function_exercise(
     "ex00_conv_cost",
-    hints=HINTS["ex00_conv_cost"],
-    difficulty=DIFFICULTY["ex00_conv_cost"],
     points=3,
     target="conv_cost",
     visible=_cost_cases,
@@ -257,8 +252,6 @@ def _conv_hidden(rng: np.random.Generator) -> list[Case]:
 
 _CONV2D = function_exercise(
     "ex00_conv2d",
-    hints=HINTS["ex00_conv2d"],
-    difficulty=DIFFICULTY["ex00_conv2d"],
     strict_types=True,
     points=4,
     target="conv2d",

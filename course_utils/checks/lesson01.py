@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex01_reshape_bug: fix a circulating pointwise_conv that reshapes (N, C_in, *spatial) without moving the channels
@@ -155,8 +154,6 @@ _PW_MISTAKES = [
 
 _POINTWISE_BASE = function_exercise(
     "ex01_reshape_bug",
-    hints=HINTS["ex01_reshape_bug"],
-    difficulty=DIFFICULTY["ex01_reshape_bug"],
     strict_types=True,
     points=3,
     target="pointwise_conv",
@@ -285,8 +282,6 @@ def _l2c_judge(case: Case, received: Any) -> Failure | None:
 
 _LINEAR_TO_CONV = Exercise(
     "ex01_linear_to_conv1x1",
-    hints=HINTS["ex01_linear_to_conv1x1"],
-    difficulty=DIFFICULTY["ex01_linear_to_conv1x1"],
     points=3,
     target="linear_to_conv1x1",
     adapter=_LINEAR_ADAPTER,
@@ -341,8 +336,6 @@ def _pvd_hidden(rng: np.random.Generator) -> list[Case]:
 
 _POINTWISE_VS_DENSE = function_exercise(
     "ex01_pointwise_vs_dense",
-    hints=HINTS["ex01_pointwise_vs_dense"],
-    difficulty=DIFFICULTY["ex01_pointwise_vs_dense"],
     points=2,
     target="pointwise_vs_dense",
     visible=_pvd_cases,

@@ -9,7 +9,6 @@ import torch
 
 from .. import data
 from ._framework import UNKNOWN_MISTAKE, UNKNOWN_MISTAKE_HIDDEN, Case, Exercise, Failure, compare, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 _TOL = 1e-3  # components from float32 inputs: loose enough for float32 SVDs, tight enough to catch every mistake
 
@@ -109,8 +108,6 @@ def _pca_ascending(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 _CHANNEL_PCA = function_exercise(
     "ex02_channel_pca",
-    hints=HINTS["ex02_channel_pca"],
-    difficulty=DIFFICULTY["ex02_channel_pca"],
     points=3,
     target="channel_pca",
     visible=_pca_cases,
@@ -232,8 +229,6 @@ def _enc_judge(case: Case, received: Any) -> Failure | None:
 
 _PCA_ENCODER = Exercise(
     "ex02_pca_encoder",
-    hints=HINTS["ex02_pca_encoder"],
-    difficulty=DIFFICULTY["ex02_pca_encoder"],
     points=3,
     target="pca_encoder",
     adapter=_ENCODER_ADAPTER,
@@ -335,8 +330,6 @@ def _kept_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SIGNAL_KEPT = function_exercise(
     "ex02_signal_kept",
-    hints=HINTS["ex02_signal_kept"],
-    difficulty=DIFFICULTY["ex02_signal_kept"],
     points=2,
     target="signal_kept",
     visible=_kept_cases,

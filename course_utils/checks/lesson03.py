@@ -12,7 +12,6 @@ from torch import nn
 
 from ..counting import conv_macs, conv_params
 from ._framework import Case, function_exercise, module_exercise
-from ._hints import DIFFICULTY, HINTS
 
 # The GoogLeNet paper's Table 1 rows (Szegedy et al. 2015, "Going deeper with convolutions"):
 # (in_channels, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj)
@@ -58,8 +57,6 @@ def _params_hidden(rng: np.random.Generator) -> list[Case]:
 
 _INCEPTION_PARAMS = function_exercise(
     "ex03_inception_params",
-    hints=HINTS["ex03_inception_params"],
-    difficulty=DIFFICULTY["ex03_inception_params"],
     points=2,
     target="inception_params",
     visible=_params_cases,
@@ -180,8 +177,6 @@ def _inception_key_hint(missing: list[str], unexpected: list[str]) -> str:
 
 _INCEPTION_MODULE = module_exercise(
     "ex03_inception_module",
-    hints=HINTS["ex03_inception_module"],
-    difficulty=DIFFICULTY["ex03_inception_module"],
     points=4,
     target="InceptionModule",
     visible=_module_cases,
@@ -271,8 +266,6 @@ def _inception_macs_hidden(rng: np.random.Generator) -> list[Case]:
 
 _INCEPTION_MACS = function_exercise(
     "ex03_inception_macs",
-    hints=HINTS["ex03_inception_macs"],
-    difficulty=DIFFICULTY["ex03_inception_macs"],
     points=2,
     target="inception_macs",
     visible=lambda: [
@@ -364,8 +357,6 @@ def _break_even_hidden(rng: np.random.Generator) -> list[Case]:
 
 _BREAK_EVEN = function_exercise(
     "ex03_break_even_reduce",
-    hints=HINTS["ex03_break_even_reduce"],
-    difficulty=DIFFICULTY["ex03_break_even_reduce"],
     points=2,
     target="break_even_reduce",
     visible=lambda: [

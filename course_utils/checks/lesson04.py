@@ -23,7 +23,6 @@ from ._framework import (
     module_exercise,
     shape_hint,
 )
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex04_bottleneck_macs(in_channels, mid_channels, out_channels, size, stride=1) -> int
@@ -72,8 +71,6 @@ def _macs_hidden(rng: np.random.Generator) -> list[Case]:
 
 _BOTTLENECK_MACS = function_exercise(
     "ex04_bottleneck_macs",
-    hints=HINTS["ex04_bottleneck_macs"],
-    difficulty=DIFFICULTY["ex04_bottleneck_macs"],
     points=2,
     target="bottleneck_macs",
     visible=_macs_cases,
@@ -200,8 +197,6 @@ def _block_key_hint(missing: list[str], unexpected: list[str]) -> str:
 
 _BOTTLENECK_BLOCK = module_exercise(
     "ex04_bottleneck_block",
-    hints=HINTS["ex04_bottleneck_block"],
-    difficulty=DIFFICULTY["ex04_bottleneck_block"],
     points=4,
     target="Bottleneck",
     visible=_block_cases,
@@ -533,8 +528,6 @@ _SHORTCUT_BUG = Exercise(
     _shortcut_judge,
     error_hint="the shortcut raised on a valid input: it takes x of shape (N, in_channels, H, W); print the shape "
     "after each of its layers",
-    hints=HINTS["ex04_shortcut_bug"],
-    difficulty=DIFFICULTY["ex04_shortcut_bug"],
 )
 
 EXERCISES = [_BOTTLENECK_MACS, _BOTTLENECK_BLOCK, _SHORTCUT_BUG]  # counting, implementing, a bug to fix

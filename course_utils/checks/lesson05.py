@@ -19,7 +19,6 @@ from ._framework import (
     compare,
     function_exercise,
 )
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex05_fc_weight_to_conv(weight, in_channels, kernel_size): (out, C·K·K) -> (out, C, K, K)
@@ -63,8 +62,6 @@ def _fc_hidden(rng: np.random.Generator) -> list[Case]:
 
 _FC_TO_CONV = function_exercise(
     "ex05_fc_weight_to_conv",
-    hints=HINTS["ex05_fc_weight_to_conv"],
-    difficulty=DIFFICULTY["ex05_fc_weight_to_conv"],
     strict_types=True,
     points=3,
     target="fc_weight_to_conv",
@@ -319,8 +316,6 @@ def _coverage_judge(case: Case, received: Any) -> Failure | None:
 
 _SCORE_MAP = Exercise(
     "ex05_score_map_coverage",
-    hints=HINTS["ex05_score_map_coverage"],
-    difficulty=DIFFICULTY["ex05_score_map_coverage"],
     points=2,
     target="score_map_coverage",
     adapter=CALL_FUNCTION,
@@ -396,8 +391,6 @@ def _rf_hidden(rng: np.random.Generator) -> list[Case]:
 
 _RECEPTIVE_FIELD = function_exercise(
     "ex05_receptive_field",
-    hints=HINTS["ex05_receptive_field"],
-    difficulty=DIFFICULTY["ex05_receptive_field"],
     points=2,
     target="receptive_field",
     visible=_rf_cases,
@@ -466,8 +459,6 @@ def _keras_hidden(rng: np.random.Generator) -> list[Case]:
 
 _KERAS_FC_TO_CONV = function_exercise(
     "ex05_keras_fc_to_conv",
-    hints=HINTS["ex05_keras_fc_to_conv"],
-    difficulty=DIFFICULTY["ex05_keras_fc_to_conv"],
     strict_types=True,
     points=2,
     target="keras_fc_to_conv",

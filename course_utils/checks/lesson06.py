@@ -25,7 +25,6 @@ from ._framework import (
     function_exercise,
     module_exercise,
 )
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex06_grouped_conv_cost(in_channels, out_channels, kernel_size, input_size, groups, bias=True) -> (params, macs)
@@ -182,8 +181,6 @@ def _grouped_plain(
 
 _GROUPED = function_exercise(
     "ex06_grouped_conv_cost",
-    hints=HINTS["ex06_grouped_conv_cost"],
-    difficulty=DIFFICULTY["ex06_grouped_conv_cost"],
     points=3,
     target="grouped_conv_cost",
     visible=_grouped_cases,
@@ -303,8 +300,6 @@ def _sep_reference(c_in: int, c_out: int, k: int = 3) -> nn.Module:
 
 _SEP_MODULE = module_exercise(
     "ex06_depthwise_separable",
-    hints=HINTS["ex06_depthwise_separable"],
-    difficulty=DIFFICULTY["ex06_depthwise_separable"],
     points=3,
     target="DepthwiseSeparableConv",
     visible=_sep_cases,
@@ -388,8 +383,6 @@ def _ratio_ref(m: int, n: int, k: int, size: int) -> float:
 
 _RATIO = function_exercise(
     "ex06_separable_cost_ratio",
-    hints=HINTS["ex06_separable_cost_ratio"],
-    difficulty=DIFFICULTY["ex06_separable_cost_ratio"],
     points=2,
     target="separable_cost_ratio",
     visible=lambda: [
@@ -493,8 +486,6 @@ def _shuffle_hidden(rng: np.random.Generator) -> list[Case]:
 
 _SHUFFLE = function_exercise(
     "ex06_channel_shuffle",
-    hints=HINTS["ex06_channel_shuffle"],
-    difficulty=DIFFICULTY["ex06_channel_shuffle"],
     points=2,
     target="channel_shuffle",
     visible=_shuffle_cases,
@@ -671,8 +662,6 @@ _DEPTH_BUG = Exercise(
     _depth_bug_judge,
     error_hint="the arguments are a valid grouped conv (groups divides both channel counts): return the pair "
     "(params, (c_in, c_out)) instead of raising",
-    hints=HINTS["ex06_kernel_depth_bug"],
-    difficulty=DIFFICULTY["ex06_kernel_depth_bug"],
 )
 
 EXERCISES: list[Exercise] = [_GROUPED, _RATIO, _SEP, _SHUFFLE, _DEPTH_BUG]  # counting, implementing, a bug to fix

@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 
 from ._framework import Case, Failure, compare, describe, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex07_lateral_merge(coarse, fine, lateral_conv) -> lateral_conv(fine) + nearest-upsample(coarse to fine's H, W)
@@ -86,8 +85,6 @@ def _merge_hidden(rng: np.random.Generator) -> list[Case]:
 
 _MERGE = function_exercise(
     "ex07_lateral_merge",
-    hints=HINTS["ex07_lateral_merge"],
-    difficulty=DIFFICULTY["ex07_lateral_merge"],
     points=3,
     target="lateral_merge",
     visible=_merge_cases,
@@ -206,8 +203,6 @@ def _td_hidden(rng: np.random.Generator) -> list[Case]:
 
 _TOP_DOWN = function_exercise(
     "ex07_top_down",
-    hints=HINTS["ex07_top_down"],
-    difficulty=DIFFICULTY["ex07_top_down"],
     points=3,
     target="top_down",
     visible=_td_cases,
@@ -452,8 +447,6 @@ _HEAVIEST_MISTAKES = [
 
 _HEAVIEST = function_exercise(
     "ex07_heaviest_lateral",
-    hints=HINTS["ex07_heaviest_lateral"],
-    difficulty=DIFFICULTY["ex07_heaviest_lateral"],
     points=2,
     target="heaviest_lateral",
     visible=_heaviest_visible,

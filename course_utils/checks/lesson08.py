@@ -21,7 +21,6 @@ import torch.nn.functional as F
 
 from .. import bench
 from ._framework import Case, Failure, describe, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,8 +243,6 @@ _BATCH_MISTAKES: list[tuple[str, Callable[..., Any]]] = [
 
 _BATCH = function_exercise(
     "ex08_batch_to_be_compute_bound",
-    hints=HINTS["ex08_batch_to_be_compute_bound"],
-    difficulty=DIFFICULTY["ex08_batch_to_be_compute_bound"],
     points=3,
     target="batch_to_be_compute_bound",
     visible=_batch_visible,
@@ -300,8 +297,6 @@ def _roof_hidden(rng: np.random.Generator) -> list[Case]:
 
 _ROOFLINE = function_exercise(
     "ex08_roofline",
-    hints=HINTS["ex08_roofline"],
-    difficulty=DIFFICULTY["ex08_roofline"],
     points=2,
     target="roofline",
     visible=lambda: [
@@ -643,8 +638,6 @@ def _predict_hidden(rng: np.random.Generator) -> list[Case]:
 
 _PREDICT = function_exercise(
     "ex08_predict_speedup",
-    hints=HINTS["ex08_predict_speedup"],
-    difficulty=DIFFICULTY["ex08_predict_speedup"],
     points=3,
     target="predict_speedup",
     visible=_predict_visible,

@@ -15,7 +15,6 @@ import numpy as np
 from .. import families
 from ..counting import profile
 from ._framework import Case, Failure, function_exercise
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # ex09_build_at_budget(family, mac_budget, in_channels, image_size, stem_stride, stem_pool)
@@ -215,8 +214,6 @@ _BUDGET = function_exercise(
         ("that is the first width OVER the budget: keep the last width within it", _budget_mistake("over")),
         ("a member whose MACs equal the budget is within it: compare with <=, not <", _budget_mistake("strict")),
     ],
-    hints=HINTS["ex09_build_at_budget"],
-    difficulty=DIFFICULTY["ex09_build_at_budget"],
     error_hint="build_at_budget(family, mac_budget, in_channels, image_size, stem_stride, stem_pool) returns "
     "families.build(family, width, in_channels, 10, stem_stride, stem_pool) or None",
 )
@@ -330,8 +327,6 @@ _PARETO = function_exercise(
             lambda rows: [r["name"] for r in sorted(rows, key=lambda r: r["macs"]) if r["name"] in _front(rows)],
         ),
     ],
-    hints=HINTS["ex09_pareto_front"],
-    difficulty=DIFFICULTY["ex09_pareto_front"],
     error_hint="rows is a list of dicts {'name', 'macs', 'accuracy'}; return a list of names",
 )
 
@@ -463,8 +458,6 @@ _PREDICT = function_exercise(
             _predict_mistake("swapped"),
         ),
     ],
-    hints=HINTS["ex09_predict_accuracy_per_mac"],
-    difficulty=DIFFICULTY["ex09_predict_accuracy_per_mac"],
     error_hint="return {'winner': 'a' or 'b', 'ratio': float >= 1} computed from the two designs' dicts",
 )
 

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from ._framework import Case, Exercise, Failure, compare, function_exercise, run_adapter
-from ._hints import DIFFICULTY, HINTS
 
 # ---------------------------------------------------------------------------------------------
 # Shared adapter: build the learner's module, fill its floating-point state BY POSITION (names are free), probe it.
@@ -210,8 +209,6 @@ _INVERTED_RESIDUAL = Exercise(
     visible=_ir_cases,
     hidden=_ir_hidden,
     judge=_ir_judge,
-    hints=HINTS["ex10_inverted_residual"],
-    difficulty=DIFFICULTY["ex10_inverted_residual"],
     error_hint="check the channel counts (the depthwise conv has groups = hidden = round(in · expand_ratio)); the "
     "shortcut is added only when stride == 1 and in_channels == out_channels, where the shapes match",
 )
@@ -329,8 +326,6 @@ _SQUEEZE_EXCITATION = Exercise(
     visible=_se_cases,
     hidden=_se_hidden,
     judge=_se_judge,
-    hints=HINTS["ex10_squeeze_excitation"],
-    difficulty=DIFFICULTY["ex10_squeeze_excitation"],
     error_hint="the pooled input has shape (N, C, 1, 1): 1×1 convs take it as it is, Linear layers need .flatten(1)",
 )
 
@@ -401,8 +396,6 @@ _POINTWISE_BACKWARD = function_exercise(
             lambda x, w, g: (_autograd(x, w, g)[0], *_autograd(x[:1], w, g[:1])[1:]),
         ),
     ],
-    hints=HINTS["ex10_pointwise_backward"],
-    difficulty=DIFFICULTY["ex10_pointwise_backward"],
     error_hint="check the shapes: dX = Wᵀ @ dY with w.T (C_in, C_out) and dY (N, C_out, H·W); reshape x to "
     "(N, C_in, H·W) and grad_out to (N, C_out, H·W) first",
 )
