@@ -106,13 +106,14 @@ def real_stopwatch(monkeypatch):
 # Under `--dist loadscope --no-loadscope-reorder` each file (each notebook) goes whole to the next free worker, in
 # this order. The long ones, and those that mostly wait on subprocesses (the grading batches), start first; the short
 # ones then fill in around them, most tests first (what xdist's own reorder does), so that no long file ends the run
-# alone while the other worker idles. Measured with `--durations=0` (seconds of one worker, two workers busy).
+# alone while the other worker idles. Measured with `--durations=0` (seconds of one worker, two workers busy),
+# summed per file.
 LONG_FIRST = (
-    "notebooks/09_cost_vs_accuracy.ipynb",  # 80 s: lesson 09 trains 54 networks
-    "tests/test_grading.py",  # 75 s: the hostile batch, two kernels at a time, then the next batch
-    "tests/test_grading_batch.py",  # 37 s: a killed worker, SIGTERM, --resume (mostly waiting)
-    "tests/test_lesson09_claims.py",  # 36 s: lesson 09's claims on three more seeds
-    "tests/test_checks_every_lesson.py",  # 35 s: every checker against its solution and stub
+    "notebooks/09_cost_vs_accuracy.ipynb",  # 55 s: lesson 09 trains 72 networks (its two run_all workers compete)
+    "tests/test_grading.py",  # 68 s: the hostile batch, two kernels at a time, then the next batch
+    "tests/test_grading_batch.py",  # 35 s: a killed worker, SIGTERM, --resume (mostly waiting)
+    "tests/test_lesson09_claims.py",  # 48 s: lesson 09's claims on three more seeds (72 trainings, one process)
+    "notebooks/02_pointwise_vs_pca.ipynb",  # 17 s: PCA and 1×1 autoencoders on real pixels
 )
 
 
