@@ -82,7 +82,7 @@ site: setup
 	$(PY) -m course_utils.site --out site
 
 # End to end: `make lab` driven in Debian's headless Chromium through Playwright, every lesson and exercise
-# notebook run through the UI (tests/browser; about 6 minutes on 2 idle cores, lesson 09 the longest: see the README).
+# notebook run through the UI (tests/browser; about 3½ minutes on 2 idle cores, lesson 09 the longest: see the README).
 # Installs Chromium (root only; the emoji font shows the checks' ✅ in screenshots) and Playwright when missing;
 # the tests skip, saying why, where it cannot.
 test-browser: setup
