@@ -62,6 +62,8 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     desc: str = "training",
+    channels_last: bool = True,
+    fused: bool = True,
 ) -> FitResult:
     """Train ``model`` in place with Adam on cross-entropy; return the per-epoch losses and the seconds taken.
 
@@ -72,8 +74,9 @@ def fit(
     x: ``(N, C, H, W)`` training images; y: ``(N,)`` their labels.
     Each epoch visits every image once in an order drawn from ``torch.Generator().manual_seed(seed + epoch)``;
     the last batch may be smaller. ``progress`` shows a ``tqdm`` bar over the epochs (notebook-aware).
-    For 4-D ``x`` the model's conv weights are moved to ``torch.channels_last`` (the function it computes is
-    unchanged).
+    ``channels_last``: for 4-D ``x``, store the images and the model's conv weights channels-last (the function
+    the model computes is unchanged); ``fused``: Adam's update in one kernel. Both only save time
+    (``make bench-training`` turns each off to measure what it saves).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -83,10 +86,12 @@ def fit(
     lr = positive_number("lr", lr)
     seed = integer("seed", seed)
     flag("progress", progress)
-    if x.ndim == 4:  # images: channels-last, the layout the CPU's conv kernels are fastest in
+    flag("channels_last", channels_last)
+    flag("fused", fused)
+    if channels_last and x.ndim == 4:  # images: channels-last, the layout the CPU's conv kernels are fastest in
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # documented; not in the stubs
         x = x.contiguous(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
     steps = epochs * -(-len(x) // batch_size)  # batches per epoch, rounded up
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
     losses: list[float] = []

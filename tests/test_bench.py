@@ -150,5 +150,5 @@ def test_python_m_bench_training_quick_runs_and_compares_the_grid_bit_for_bit():
         [sys.executable, "-m", "bench.training", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    for line in ("1. One training per family", "all 2: naive", "2. Lesson 09's grid", "bit for bit: True", "--quick"):
+    for line in ("1. One training per family", "channels-last", "all 2 ", "2. Lesson 09's grid", "bit for bit: True"):
         assert line in out.stdout, out.stdout

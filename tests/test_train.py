@@ -74,6 +74,18 @@ def test_fit_trains_images_channels_last_and_the_model_still_answers_nchw_input(
     assert train.evaluate(model, x.contiguous(), y) > 0.9
 
 
+def test_fit_keeps_the_default_layout_when_asked_and_names_bad_flags():
+    x, y = _toy()
+    torch.manual_seed(0)
+    model = nn.Sequential(*_tiny(0)[:2], nn.Conv2d(4, 4, 3, padding=1), *_tiny(0)[2:])
+    train.fit(model, x, y, epochs=8, batch_size=16, progress=False, channels_last=False, fused=False)
+    assert not model[2].weight.is_contiguous(memory_format=torch.channels_last)
+    assert train.evaluate(model, x, y) > 0.9
+    for name in ("channels_last", "fused"):
+        with pytest.raises(TypeError, match=name):
+            train.fit(_tiny(0), x, y, progress=False, **{name: "yes"})
+
+
 def test_fit_takes_flat_features_too():
     """Not only images: (N, features) input trains without any layout change."""
     x, y = _toy()
