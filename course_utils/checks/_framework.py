@@ -826,13 +826,6 @@ def _unknown(failure: Failure, case: Case, fallback: str, staged: bool) -> None:
         failure.hint = fallback
 
 
-def _staged_help(name: str, hints: Sequence[str] | None, difficulty: int | None) -> tuple[tuple[str, ...], int]:
-    """``(hint levels, stars)`` of exercise ``name``: as given, or else its entries in ``_hints.HINTS`` and
-    ``_hints.DIFFICULTY`` (one table for every exercise, so a declaration never repeats its own name)."""
-    staged = tuple(HINTS.get(name, ()) if hints is None else hints)
-    return staged, DIFFICULTY.get(name, 0) if difficulty is None else difficulty
-
-
 def function_exercise(
     name: str,
     points: float,
@@ -848,8 +841,8 @@ def function_exercise(
     error_hint: str = "",
     adapter: str = CALL_FUNCTION,
     *,
-    hints: Sequence[str] | None = None,
-    difficulty: int | None = None,
+    hints: Sequence[str] = (),
+    difficulty: int = 0,
     strict_types: bool = False,
     accept: Iterable[Callable[..., Any]] = (),
     report: Callable[[Case, Any], str] | None = None,
@@ -874,7 +867,7 @@ def function_exercise(
     same = comparer or (
         lambda expected, received: compare(expected, received, rtol=rtol, atol=atol, strict_types=strict_types)
     )
-    staged, difficulty = _staged_help(name, hints, difficulty)
+    staged = tuple(hints) or HINTS.get(name, ())  # as Exercise resolves them; the judge needs them now
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]
@@ -995,8 +988,8 @@ def module_exercise(
     attrs: Mapping[str, tuple[Callable[..., Any], str]] | None = None,
     error_hint: str = "",
     *,
-    hints: Sequence[str] | None = None,
-    difficulty: int | None = None,
+    hints: Sequence[str] = (),
+    difficulty: int = 0,
 ) -> Exercise:
     """An exercise asking for an ``nn.Module`` class ``target(*args)``.
 
@@ -1012,7 +1005,7 @@ def module_exercise(
     """
     mistakes = list(mistakes)
     attrs = dict(attrs or {})
-    staged, difficulty = _staged_help(name, hints, difficulty)
+    staged = tuple(hints) or HINTS.get(name, ())  # as Exercise resolves them; the judge needs them now
 
     def judge(case: Case, received: Any) -> Failure | None:
         args = case.data["args"]
