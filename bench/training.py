@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from course_utils import data, families, train
+from course_utils import families, train
 
 FIT_GOAL = 0.20  # train.fit at least 20 % faster than with its two speed-ups off
 GRID_GOAL = 1.5  # run_all at least 1.5x faster than one after another, on >= 2 cores
@@ -113,10 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     epochs, seeds, widths = (1, (0,), (8,)) if args.quick else (FIT["epochs"], (0, 1, 2), (8, 12, 16))
     rounds = 1 if args.quick else args.rounds
     names = ["plain", "separable"] if args.quick else list(families.FAMILIES)
-    x, y = data.textured_shapes(200 if args.quick else 1500, seed=0)
-    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_fraction=1 / 3, seed=0)
-    split = families.Split(x_train, y_train, x_test, y_test)
-    print(f"1. One training per family at width 12 ({epochs} epochs, {len(x_train)} images), best of {rounds}:")
+    split = families.shapes_split(200 if args.quick else 1500)
+    print(f"1. One training per family at width 12 ({epochs} epochs, {len(split.x_train)} images), best of {rounds}:")
     totals = one_training(split, names, rounds, int(epochs))
     saved = 1 - totals["train.fit"] / totals["naive"]
     print(f"  {'all ' + str(len(names)):<11}" + "".join(f"{s:13.2f} s" for s in totals.values()) + f"   {saved:6.1%}")

@@ -53,6 +53,7 @@ __all__ = [
     "usable_cores",
     "pareto_front",
     "DIGITS_FIT",
+    "shapes_split",
     "digits_split",
     "digits_runs",
 ]
@@ -266,6 +267,14 @@ DIGITS_FIT: dict[str, int | float | bool] = {
     "stem_stride": 1,
     "stem_pool": False,
 }
+
+
+def shapes_split(n_images: int = 1500, seed: int = 0) -> Split:
+    """Lesson 09's harder set: ``data.textured_shapes(n_images, seed=0)`` split 2/3 / 1/3 by
+    ``data.train_test_split`` (1,000 train and 500 test images at the default 1,500), as the lesson splits it."""
+    x, y = data.textured_shapes(n_images, seed=0)
+    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_fraction=1 / 3, seed=seed)
+    return Split(x_train, y_train, x_test, y_test)
 
 
 def digits_split(seed: int = 0) -> Split:

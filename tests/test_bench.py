@@ -144,7 +144,7 @@ def test_python_m_bench_quick_runs_and_prints_the_tables():
     assert len(verdicts) == 4  # pointwise overall, its reduce and expand subsets, conv2d
 
 
-@pytest.mark.slow  # trains a dozen small networks and starts two worker processes
+@pytest.mark.slow  # trains ten small networks in a subprocess that imports torch
 def test_python_m_bench_training_quick_runs_and_compares_the_grid_bit_for_bit():
     out = subprocess.run(
         [sys.executable, "-m", "bench.training", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=120

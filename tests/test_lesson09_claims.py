@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils import data, families
+from course_utils import families
 
 pytestmark = pytest.mark.slow  # trains the lesson's 54 networks on other seeds: `make check` leaves it to `make test`
 
@@ -35,9 +35,7 @@ Design = tuple[str, int]
 
 @pytest.fixture(scope="module")
 def runs() -> dict[tuple[str, int, int], families.Run]:
-    x, y = data.textured_shapes(1500, seed=0)
-    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_fraction=1 / 3, seed=0)
-    shapes = families.Split(x_train, y_train, x_test, y_test)
+    shapes = families.shapes_split(1500)  # the lesson's N_IMAGES
     grid = [(f, w, s) for f in families.FAMILIES for w in WIDTHS for s in SEEDS]
     # One process: `make test` already keeps every core busy with its workers.
     trained = families.run_all(grid, shapes, workers=1, progress=False, **FIT)

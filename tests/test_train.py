@@ -210,3 +210,12 @@ def test_run_all_side_by_side_gives_the_runs_of_one_after_another_bit_for_bit():
 def test_run_all_names_bad_jobs_before_training_anything(jobs, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         families.run_all(jobs, families.digits_split(), progress=False, **kwargs)
+
+
+def test_shapes_split_is_the_lessons_split():
+    split = families.shapes_split(300)
+    x, y = data.textured_shapes(300, seed=0)
+    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_fraction=1 / 3, seed=0)
+    assert (len(split.x_train), len(split.x_test)) == (200, 100)
+    for mine, lesson in zip(split, (x_train, y_train, x_test, y_test), strict=True):
+        assert torch.equal(mine, lesson)
